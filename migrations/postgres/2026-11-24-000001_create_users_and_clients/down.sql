@@ -1,0 +1,4 @@
+DROP TABLE user_roles;
+DROP TABLE roles;
+DROP TABLE clients;
+DROP TABLE users;

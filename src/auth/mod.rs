@@ -1,0 +1,4 @@
+//! Authentication primitives: password hashing, generated secrets.
+
+pub mod password;
+pub mod secrets;

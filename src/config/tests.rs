@@ -1,0 +1,214 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn load(toml: Option<&str>, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    Settings::from_sources(toml.map(|t| (Path::new("irongate.toml"), t)), env(vars))
+}
+
+fn error_of(toml: Option<&str>, vars: &[(&str, &str)]) -> String {
+    load(toml, vars)
+        .expect_err("configuration should be refused")
+        .to_string()
+}
+
+#[test]
+fn defaults_match_the_contract() {
+    let s = load(None, &[]).unwrap();
+    assert_eq!(s.issuer, "http://127.0.0.1:8080");
+    assert_eq!(s.bind, "127.0.0.1:8080");
+    assert_eq!(s.database_url, "sqlite://irongate.db");
+    assert_eq!(s.database_kind, DatabaseKind::Sqlite);
+    assert_eq!(s.redis_url, None);
+    assert_eq!(s.keys_dir, PathBuf::from("keys"));
+    assert_eq!((s.access_token_ttl, s.refresh_token_ttl), (900, 604_800));
+    assert_eq!(s.audience, s.issuer);
+    assert_eq!(
+        s.scopes.api(),
+        [
+            "users:read",
+            "users:write",
+            "posts:read",
+            "posts:write",
+            "admin"
+        ]
+    );
+    assert_eq!(
+        (
+            s.login_limit_per_ip,
+            s.login_limit_per_user,
+            s.login_limit_window
+        ),
+        (20, 5, 900)
+    );
+    assert!(s.trusted_proxies.is_empty() && s.cors_origins.is_empty() && !s.cors_allow_credentials);
+    assert!(s.google.is_none());
+}
+
+#[test]
+fn env_overrides_toml_overrides_defaults() {
+    let toml = "issuer = \"https://file.example\"\naccess_token_ttl = 60\nscopes = [\"a:b\"]\n";
+    let from_file = load(Some(toml), &[]).unwrap();
+    assert_eq!(from_file.issuer, "https://file.example");
+    assert_eq!(from_file.access_token_ttl, 60);
+    assert_eq!(from_file.scopes.api(), ["a:b"]);
+    assert_eq!(from_file.refresh_token_ttl, 604_800);
+
+    let both = load(
+        Some(toml),
+        &[
+            ("IRONGATE_ISSUER", "https://env.example"),
+            ("IRONGATE_SCOPES", "x:y,z"),
+            (
+                "IRONGATE_CORS_ORIGINS",
+                "https://a.test,https://b.test:8443",
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(both.issuer, "https://env.example");
+    assert_eq!(both.audience, "https://env.example");
+    assert_eq!(both.access_token_ttl, 60);
+    assert_eq!(both.scopes.api(), ["x:y", "z"]);
+    assert_eq!(both.cors_origins, ["https://a.test", "https://b.test:8443"]);
+}
+
+#[test]
+fn google_section_and_secret_redaction() {
+    let toml = "[google]\nclient_id = \"id\"\nclient_secret = \"shh-very-secret\"\n";
+    let s = load(
+        Some(toml),
+        &[("IRONGATE_GOOGLE_ISSUER", "http://127.0.0.1:9999")],
+    )
+    .unwrap();
+    let g = s.google.clone().unwrap();
+    assert_eq!(
+        (g.client_id.as_str(), g.issuer.as_str()),
+        ("id", "http://127.0.0.1:9999")
+    );
+    assert!(!format!("{s:?}").contains("shh-very-secret"));
+    assert!(error_of(Some("[google]\nclient_id = \"id\"\n"), &[]).contains("google.client_secret"));
+}
+
+#[test]
+fn invalid_issuers_are_refused_naming_the_key() {
+    for bad in [
+        "not a url",
+        "ftp://x.test",
+        "https://x.test/?a=b",
+        "https://x.test/#f",
+        "https://x.test?",
+        "/relative",
+    ] {
+        let e = error_of(None, &[("IRONGATE_ISSUER", bad)]);
+        assert!(e.contains("`issuer`"), "{bad}: {e}");
+    }
+    assert!(
+        load(
+            None,
+            &[("IRONGATE_ISSUER", "https://id.example.com/tenant")]
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn unknown_database_scheme_is_refused() {
+    let e = error_of(
+        None,
+        &[("IRONGATE_DATABASE_URL", "mysql://root@localhost/db")],
+    );
+    assert!(e.contains("`database_url`") && e.contains("mysql"), "{e}");
+    assert!(error_of(None, &[("IRONGATE_DATABASE_URL", "sqlite://")]).contains("database_url"));
+    let pg = load(None, &[("IRONGATE_DATABASE_URL", "postgres://u@h/db")]).unwrap();
+    assert_eq!(pg.database_kind, DatabaseKind::Postgres);
+}
+
+#[test]
+fn cors_wildcard_with_credentials_is_refused() {
+    let e = error_of(
+        None,
+        &[
+            ("IRONGATE_CORS_ORIGINS", "*"),
+            ("IRONGATE_CORS_ALLOW_CREDENTIALS", "true"),
+        ],
+    );
+    assert!(
+        e.contains("`cors_origins`") && e.contains("cors_allow_credentials"),
+        "{e}"
+    );
+    assert!(load(None, &[("IRONGATE_CORS_ORIGINS", "*")]).is_ok());
+}
+
+#[test]
+fn malformed_origins_are_refused() {
+    for bad in [
+        "https://a.test/",
+        "https://a.test/path",
+        "a.test",
+        "https://A.test",
+        "https://a.test:443",
+        "ftp://a.test",
+    ] {
+        let e = error_of(None, &[("IRONGATE_CORS_ORIGINS", bad)]);
+        assert!(e.contains("`cors_origins`"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn zero_ttls_are_refused() {
+    for key in [
+        "ACCESS_TOKEN_TTL",
+        "REFRESH_TOKEN_TTL",
+        "LOGIN_LIMIT_WINDOW",
+    ] {
+        let var = format!("IRONGATE_{key}");
+        let e = error_of(None, &[(var.as_str(), "0")]);
+        assert!(e.contains(&format!("`{}`", key.to_lowercase())), "{e}");
+    }
+    assert!(error_of(None, &[("IRONGATE_ACCESS_TOKEN_TTL", "86401")]).contains("access_token_ttl"));
+    assert!(error_of(None, &[("IRONGATE_ACCESS_TOKEN_TTL", "ten")]).contains("access_token_ttl"));
+    // A login limit of 0 turns it off and is allowed.
+    assert_eq!(
+        load(None, &[("IRONGATE_LOGIN_LIMIT_PER_IP", "0")])
+            .unwrap()
+            .login_limit_per_ip,
+        0
+    );
+}
+
+#[test]
+fn file_errors_are_one_line_and_name_the_problem() {
+    let e = error_of(Some("isuer = \"https://x\"\n"), &[]);
+    assert!(e.contains("unknown key `isuer`"), "{e}");
+    let e = error_of(Some("access_token_ttl = \"soon\"\n"), &[]);
+    assert!(e.contains("`access_token_ttl`"), "{e}");
+    let e = error_of(Some("issuer = \n"), &[]);
+    assert!(!e.contains('\n'), "{e}");
+}
+
+#[test]
+fn other_values_are_validated() {
+    assert!(
+        error_of(None, &[("IRONGATE_TRUSTED_PROXIES", "10.0.0.0/33")]).contains("trusted_proxies")
+    );
+    assert!(
+        load(
+            None,
+            &[("IRONGATE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1")]
+        )
+        .is_ok()
+    );
+    assert!(error_of(None, &[("IRONGATE_REDIS_URL", "http://localhost")]).contains("redis_url"));
+    assert!(error_of(None, &[("IRONGATE_BIND", "8080")]).contains("bind"));
+    assert!(error_of(None, &[("IRONGATE_SCOPES", "ok bad\"scope")]).contains("scopes"));
+    assert!(
+        error_of(None, &[("IRONGATE_CORS_ALLOW_CREDENTIALS", "maybe")])
+            .contains("cors_allow_credentials")
+    );
+}

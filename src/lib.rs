@@ -1,0 +1,14 @@
+#![forbid(unsafe_code)]
+//! irongate: a standalone OAuth 2.0 / OpenID Connect identity provider.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod keys;
+pub mod oauth;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

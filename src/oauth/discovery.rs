@@ -1,0 +1,51 @@
+//! Authorization server metadata (RFC 8414) and OpenID Provider metadata (OpenID Connect
+//! Discovery 1.0 §3). Only what is implemented is advertised.
+
+use crate::config::Settings;
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+/// Endpoint paths, relative to the issuer. Clients find them through discovery.
+pub mod paths {
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    pub const JWKS: &str = "/.well-known/jwks.json";
+    pub const HEALTHZ: &str = "/healthz";
+    pub const READYZ: &str = "/readyz";
+}
+
+/// The two metadata documents, serialised once at start.
+#[derive(Clone)]
+pub struct Metadata {
+    pub openid_configuration: Bytes,
+    pub oauth_authorization_server: Bytes,
+}
+
+impl Metadata {
+    pub fn build(settings: &Settings) -> Self {
+        let base = document(settings);
+        let mut oidc = base.clone();
+        oidc.insert("subject_types_supported".into(), json!(["public"]));
+        oidc.insert(
+            "id_token_signing_alg_values_supported".into(),
+            json!(["RS256"]),
+        );
+        Self {
+            openid_configuration: to_bytes(oidc),
+            oauth_authorization_server: to_bytes(base),
+        }
+    }
+}
+
+fn document(settings: &Settings) -> Map<String, Value> {
+    let mut doc = Map::new();
+    // RFC 8414 §3.3 / Discovery §4.3: identical to the configured issuer, byte for byte.
+    doc.insert("issuer".into(), json!(settings.issuer));
+    doc.insert("jwks_uri".into(), json!(settings.endpoint(paths::JWKS)));
+    doc.insert("scopes_supported".into(), json!(settings.scopes.all()));
+    doc
+}
+
+fn to_bytes(doc: Map<String, Value>) -> Bytes {
+    Bytes::from(Value::Object(doc).to_string())
+}

@@ -1,0 +1,34 @@
+use crate::oauth::discovery::paths;
+use crate::startup::AppState;
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpResponse, web};
+use std::time::Duration;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(paths::HEALTHZ, web::get().to(get_healthz))
+        .route(paths::READYZ, web::get().to(get_readyz));
+}
+
+/// The process is up (liveness).
+async fn get_healthz() -> HttpResponse {
+    no_store(HttpResponse::Ok()).json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The database answers within two seconds (readiness): otherwise 503, so a load balancer
+/// sends traffic elsewhere.
+async fn get_readyz(state: web::Data<AppState>) -> HttpResponse {
+    let ready = tokio::time::timeout(Duration::from_secs(2), state.store.ping())
+        .await
+        .unwrap_or(false);
+    if ready {
+        no_store(HttpResponse::Ok()).json(serde_json::json!({ "status": "ready" }))
+    } else {
+        no_store(HttpResponse::ServiceUnavailable())
+            .json(serde_json::json!({ "status": "unavailable", "database": "unreachable" }))
+    }
+}
+
+fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    builder
+}

@@ -1,0 +1,43 @@
+use crate::oauth::discovery::paths;
+use crate::startup::AppState;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use actix_web::{HttpResponse, web};
+use bytes::Bytes;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        paths::OPENID_CONFIGURATION,
+        web::get().to(get_openid_configuration),
+    )
+    .route(paths::OAUTH_METADATA, web::get().to(get_oauth_metadata))
+    .route(paths::JWKS, web::get().to(get_jwks));
+}
+
+async fn get_openid_configuration(state: web::Data<AppState>) -> HttpResponse {
+    json(
+        state.metadata.openid_configuration.clone(),
+        "public, max-age=3600",
+        "application/json",
+    )
+}
+
+async fn get_oauth_metadata(state: web::Data<AppState>) -> HttpResponse {
+    json(
+        state.metadata.oauth_authorization_server.clone(),
+        "public, max-age=3600",
+        "application/json",
+    )
+}
+
+/// Short caching: a rotated-in key must reach relying parties quickly (they also refetch on an
+/// unknown `kid`).
+async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {
+    json(state.keys.jwks(), "public, max-age=300", "application/json")
+}
+
+fn json(body: Bytes, cache: &'static str, content_type: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((CACHE_CONTROL, HeaderValue::from_static(cache)))
+        .body(body)
+}

@@ -1,0 +1,131 @@
+//! Builds the application on a TCP listener (port 0 in tests) and runs it until stopped.
+
+use crate::auth::password::PasswordHasher;
+use crate::config::Settings;
+use crate::keys::KeyStore;
+use crate::oauth::discovery::Metadata;
+use crate::store::Store;
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub keys: Arc<KeyStore>,
+    pub metadata: Metadata,
+    pub passwords: PasswordHasher,
+}
+
+impl AppState {
+    /// Connects the database (running migrations) and opens the keys directory (blocking work,
+    /// done on the blocking pool).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let s = settings.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Self> {
+            let store = Store::connect(&s)
+                .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
+            let applied = store
+                .run_migrations()
+                .context("running database migrations")?;
+            if applied > 0 {
+                tracing::info!(applied, "database migrations applied");
+            }
+            let keys = Arc::new(KeyStore::open(&s.keys_dir, s.max_signed_token_lifetime())?);
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Ok(Self {
+                metadata: Metadata::build(&s),
+                passwords: PasswordHasher::new(cores)?,
+                settings: s,
+                store,
+                keys,
+            })
+        })
+        .await?
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `settings.bind` and builds the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+            anyhow::anyhow!(
+                "configuration key `bind`: cannot listen on {}: {e}",
+                settings.bind
+            )
+        })?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Builds the server on an already bound listener.
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let state = AppState::build(settings).await?;
+        spawn_key_poller(state.keys.clone(), state.settings.key_poll_interval);
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(actix_web::middleware::NormalizePath::new(
+                    actix_web::middleware::TrailingSlash::MergeOnly,
+                ))
+                .configure(crate::routes::configure)
+        })
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains in-flight requests (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Picks up keys rotated by another process (`irongate keys rotate`, another node).
+fn spawn_key_poller(keys: Arc<KeyStore>, interval_secs: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let keys = keys.clone();
+            match tokio::task::spawn_blocking(move || keys.reload()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "reloading signing keys failed; keeping the current ones")
+                }
+                Err(e) => tracing::error!(error = %e, "key reload task failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,49 @@
+//! Persistence. The only module that names diesel.
+
+mod clients;
+mod pool;
+pub mod schema;
+mod users;
+
+pub use clients::{Client, NewClient, find_client, insert_client};
+pub use pool::{DbConnection, Store};
+pub use users::{
+    NewUser, User, find_user_by_email, find_user_by_id, find_user_roles, insert_user,
+    set_security_stamp, set_user_active, update_password_hash,
+};
+
+/// What can go wrong in storage, as the layers above need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The database cannot be reached (pool timeout, connection refused).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => StoreError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                StoreError::Conflict("record")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            other => StoreError::Unexpected(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// Current time in UTC, truncated to microseconds so both backends store it identically.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}

@@ -1,0 +1,172 @@
+use super::StoreError;
+use crate::config::{DatabaseKind, Settings};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// Serialises concurrent `migrate` runs of several nodes on one PostgreSQL (REL-09).
+const MIGRATION_LOCK_ID: i64 = 0x6972_6f6e_6761_7465; // "irongate"
+
+/// One connection type over both backends, chosen at run time by `database_url`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Opens connections of the backend the URL scheme names: never by trial.
+#[derive(Debug, Clone)]
+struct Manager {
+    url: String,
+    kind: DatabaseKind,
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        use diesel::r2d2::Error;
+        match self.kind {
+            DatabaseKind::Postgres => PgConnection::establish(&self.url)
+                .map(DbConnection::Pg)
+                .map_err(Error::ConnectionError),
+            DatabaseKind::Sqlite => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut conn = SqliteConnection::establish(path).map_err(Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The connection pool. Cheap to clone; every query runs on the blocking thread pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    kind: DatabaseKind,
+}
+
+impl Store {
+    /// Connects (failing with a clear message when the database cannot be reached).
+    pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
+        let manager = Manager {
+            url: settings.database_url.clone(),
+            kind: settings.database_kind,
+        };
+        // One direct connection first: r2d2 reports only a timeout, this says why.
+        manager
+            .open()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let max_size = match settings.database_kind {
+            DatabaseKind::Sqlite => 8,
+            DatabaseKind::Postgres => 16,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            pool,
+            kind: settings.database_kind,
+        })
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// Runs every pending migration of this backend, safely when several nodes start at once.
+    pub fn run_migrations(&self) -> Result<usize, StoreError> {
+        self.with_conn(|conn| match conn {
+            DbConnection::Sqlite(c) => c
+                .exclusive_transaction(|c| run(c, SQLITE_MIGRATIONS).map_err(MigrationFailed))
+                .map_err(|MigrationFailed(e)| e),
+            DbConnection::Pg(c) => {
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
+                    .execute(c)?;
+                let result = run(c, POSTGRES_MIGRATIONS);
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))
+                    .execute(c)?;
+                result
+            }
+        })
+    }
+
+    /// Runs `f` with a pooled connection on the current thread (CLI and start-up only).
+    pub fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool, off the async executor.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.with_conn(f))
+            .await
+            .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        self.run(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
+            .await
+            .is_ok()
+    }
+}
+
+/// Carries a `StoreError` through diesel's transaction, whose error type must come from diesel.
+struct MigrationFailed(StoreError);
+
+impl From<diesel::result::Error> for MigrationFailed {
+    fn from(e: diesel::result::Error) -> Self {
+        MigrationFailed(e.into())
+    }
+}
+
+fn run<DB: diesel::backend::Backend>(
+    conn: &mut impl MigrationHarness<DB>,
+    migrations: EmbeddedMigrations,
+) -> Result<usize, StoreError> {
+    conn.run_pending_migrations(migrations)
+        .map(|applied| applied.len())
+        .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("migration failed: {e}")))
+}

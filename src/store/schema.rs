@@ -1,0 +1,51 @@
+// Portable column types only (TEXT ids, Timestamp in UTC, Bool, BigInt): the same schema
+// serves SQLite and PostgreSQL through `DbConnection`.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        name -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        is_active -> Bool,
+        email_verified -> Bool,
+        security_stamp -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        is_public -> Bool,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        grant_types -> Text,
+        allowed_scopes -> Text,
+        skip_consent -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> Text,
+        role_id -> Text,
+    }
+}
+
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::allow_tables_to_appear_in_same_query!(users, clients, roles, user_roles);

@@ -1,0 +1,176 @@
+use super::schema::{roles, user_roles, users};
+use super::{DbConnection, StoreError, now};
+use diesel::prelude::*;
+
+/// A user as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub name: Option<String>,
+    pub password_hash: Option<String>,
+    pub is_active: bool,
+    pub email_verified: bool,
+    pub security_stamp: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A user to create.
+#[derive(Debug)]
+pub struct NewUser {
+    pub id: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub name: Option<String>,
+    pub password_hash: Option<String>,
+    pub email_verified: bool,
+    pub security_stamp: String,
+}
+
+/// Inserts a user and their global roles (created on first use) in one transaction.
+/// An email that exists in any letter case is a `Conflict`.
+pub fn insert_user(
+    conn: &mut DbConnection,
+    new: &NewUser,
+    role_names: &[String],
+) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        let exists = users::table
+            .filter(users::email_normalized.eq(&new.email_normalized))
+            .count()
+            .get_result::<i64>(conn)?;
+        if exists > 0 {
+            return Err(StoreError::Conflict("a user with this email"));
+        }
+        let at = now();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&new.id),
+                users::email.eq(&new.email),
+                users::email_normalized.eq(&new.email_normalized),
+                users::name.eq(&new.name),
+                users::password_hash.eq(&new.password_hash),
+                users::is_active.eq(true),
+                users::email_verified.eq(new.email_verified),
+                users::security_stamp.eq(&new.security_stamp),
+                users::created_at.eq(at),
+                users::updated_at.eq(at),
+            ))
+            .execute(conn)
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("a user with this email"),
+                other => other,
+            })?;
+        for name in role_names {
+            let role_id = find_or_insert_role(conn, name)?;
+            diesel::insert_into(user_roles::table)
+                .values((
+                    user_roles::user_id.eq(&new.id),
+                    user_roles::role_id.eq(role_id),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+fn find_or_insert_role(conn: &mut DbConnection, name: &str) -> Result<String, StoreError> {
+    let existing = roles::table
+        .filter(roles::name.eq(name))
+        .select(roles::id)
+        .first::<String>(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(roles::table)
+        .values((
+            roles::id.eq(&id),
+            roles::name.eq(name),
+            roles::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub fn find_user_by_email(
+    conn: &mut DbConnection,
+    normalized: &str,
+) -> Result<Option<User>, StoreError> {
+    Ok(users::table
+        .filter(users::email_normalized.eq(normalized))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_user_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<User>, StoreError> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The names of the user's global roles, sorted.
+pub fn find_user_roles(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq(user_id))
+        .select(roles::name)
+        .order(roles::name.asc())
+        .load(conn)?)
+}
+
+/// Replaces the security stamp: every token carrying the old one stops working.
+pub fn set_security_stamp(
+    conn: &mut DbConnection,
+    user_id: &str,
+    stamp: &str,
+) -> Result<(), StoreError> {
+    let n = diesel::update(users::table.find(user_id))
+        .set((users::security_stamp.eq(stamp), users::updated_at.eq(now())))
+        .execute(conn)?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Enables or disables a user, replacing the security stamp in the same statement.
+pub fn set_user_active(
+    conn: &mut DbConnection,
+    user_id: &str,
+    active: bool,
+    stamp: &str,
+) -> Result<(), StoreError> {
+    let n = diesel::update(users::table.find(user_id))
+        .set((
+            users::is_active.eq(active),
+            users::security_stamp.eq(stamp),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Stores a new hash of the same password (a transparent parameter upgrade).
+pub fn update_password_hash(
+    conn: &mut DbConnection,
+    user_id: &str,
+    hash: &str,
+) -> Result<(), StoreError> {
+    diesel::update(users::table.find(user_id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
