@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use std::time::Duration;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(paths::HEALTHZ, web::get().to(get_healthz))
-        .route(paths::READYZ, web::get().to(get_readyz));
+    cfg.service(super::get_only(paths::HEALTHZ, get_healthz))
+        .service(super::get_only(paths::READYZ, get_readyz));
 }
 
 /// The process is up (liveness).

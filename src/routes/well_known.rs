@@ -5,12 +5,12 @@ use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
+    cfg.service(super::get_only(
         paths::OPENID_CONFIGURATION,
-        web::get().to(get_openid_configuration),
-    )
-    .route(paths::OAUTH_METADATA, web::get().to(get_oauth_metadata))
-    .route(paths::JWKS, web::get().to(get_jwks));
+        get_openid_configuration,
+    ))
+    .service(super::get_only(paths::OAUTH_METADATA, get_oauth_metadata))
+    .service(super::get_only(paths::JWKS, get_jwks));
 }
 
 async fn get_openid_configuration(state: web::Data<AppState>) -> HttpResponse {

@@ -37,7 +37,7 @@ impl Manager {
                 let path = self.url.trim_start_matches("sqlite://");
                 let mut conn = SqliteConnection::establish(path).map_err(Error::ConnectionError)?;
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(Error::QueryError)?;

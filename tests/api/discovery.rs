@@ -1,0 +1,135 @@
+//! Discovery metadata (OpenID Connect Discovery 1.0, RFC 8414).
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn issuer_equals_the_configuration_exactly() {
+    let app = spawn_app().await;
+    let oidc = app.discovery().await;
+    assert_eq!(oidc["issuer"], app.state.settings.issuer.as_str());
+    assert_eq!(oidc["issuer"], app.address.as_str());
+    let oauth = app
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
+    assert_eq!(oauth["issuer"], oidc["issuer"]);
+    assert_eq!(oauth["jwks_uri"], oidc["jwks_uri"]);
+    assert_eq!(
+        oidc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    assert_eq!(
+        oidc["subject_types_supported"],
+        serde_json::json!(["public"])
+    );
+    let scopes = oidc["scopes_supported"].as_array().unwrap();
+    for s in [
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "users:read",
+        "admin",
+    ] {
+        assert!(scopes.iter().any(|v| v == s), "{s}");
+    }
+}
+
+#[tokio::test]
+async fn every_advertised_endpoint_answers() {
+    let app = spawn_app().await;
+    for doc_path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let doc = app.get_json(doc_path).await;
+        let mut checked = 0;
+        for (key, value) in doc.as_object().unwrap() {
+            if !(key.ends_with("_endpoint") || key.ends_with("_uri")) {
+                continue;
+            }
+            let url = value.as_str().unwrap();
+            assert!(
+                url.starts_with(&app.address),
+                "{key} is under the issuer: {url}"
+            );
+            let status = app.http.get(url).send().await.unwrap().status();
+            // Endpoints that take only POST answer 405 to GET; none may be missing.
+            assert!(
+                status == 200 || status == 405 || status == 400 || status == 401,
+                "{key} {url}: {status}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 1, "{doc_path} advertises endpoints");
+    }
+}
+
+#[tokio::test]
+async fn metadata_is_cacheable_json() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+    ] {
+        let resp = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        assert!(
+            resp.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age="),
+            "{path}"
+        );
+    }
+}
+
+/// SEC-42: metadata does not depend on request headers.
+#[tokio::test]
+async fn sec_42_metadata_ignores_host_and_forwarded_headers() {
+    let app = spawn_app().await;
+    let plain = app.discovery().await;
+    let spoofed: serde_json::Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .header("Host", "evil.test")
+        .header("X-Forwarded-Host", "evil.test")
+        .header("X-Forwarded-Proto", "https")
+        .header("Forwarded", "host=evil.test;proto=https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain, spoofed);
+    assert!(!spoofed.to_string().contains("evil.test"));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_not_server_errors() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.http
+            .get(app.url("/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let post = app
+        .http
+        .post(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(post, 405);
+}

@@ -1,0 +1,302 @@
+//! zero2prod-style harness: `spawn_app()` runs the real server on 127.0.0.1:0 with a fresh
+//! database (SQLite file, or a fresh PostgreSQL database when IRONGATE_TEST_DATABASE_URL is set),
+//! a fresh keys directory seeded with one pre-generated key, and a unique Redis prefix when
+//! IRONGATE_TEST_REDIS_URL is set.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use irongate::config::Settings;
+use irongate::startup::{AppState, Application};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+/// The pre-generated key tests sign with, so that no test pays for RSA key generation unless
+/// generating is its point.
+pub const FIXTURE_KEY: &str = include_str!("../fixtures/signing-key.pem");
+pub const FIXTURE_KEY_FILE: &str = "1700000000000-fixture.pem";
+
+/// A database of its own for one test, dropped at the end.
+pub struct TestDb {
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+}
+
+impl TestDb {
+    pub fn new(dir: &Path) -> Self {
+        match std::env::var("IRONGATE_TEST_DATABASE_URL")
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
+            None => TestDb {
+                url: format!("sqlite://{}", dir.join("irongate.db").display()),
+                admin_url: None,
+                name: String::new(),
+            },
+            Some(base) => {
+                let name = format!("irongate_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(&base).unwrap_or_else(|e| {
+                    panic!("IRONGATE_TEST_DATABASE_URL {base} unreachable: {e}")
+                });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let mut url = url::Url::parse(&base).expect("IRONGATE_TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                TestDb {
+                    url: url.to_string(),
+                    admin_url: Some(base),
+                    name,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.admin_url.is_some()
+    }
+
+    /// Drops the database while the server may still hold connections (REL-01 tests).
+    pub fn drop_now(&self) {
+        if let Some(base) = &self.admin_url
+            && let Ok(mut admin) = PgConnection::establish(base)
+        {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.drop_now();
+    }
+}
+
+/// A fresh working directory: database, keys directory with the fixture key.
+pub struct TestEnv {
+    pub dir: TempDir,
+    pub db: TestDb,
+    pub redis_prefix: String,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        Self::with_key(true)
+    }
+
+    /// `seed_key = false` leaves the keys directory to be created by irongate itself.
+    pub fn with_key(seed_key: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if seed_key {
+            std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+            std::fs::write(dir.path().join("keys").join(FIXTURE_KEY_FILE), FIXTURE_KEY).unwrap();
+        }
+        let db = TestDb::new(dir.path());
+        let redis_prefix = format!("irongate-test:{}:", uuid::Uuid::new_v4().simple());
+        Self {
+            dir,
+            db,
+            redis_prefix,
+        }
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    /// The `IRONGATE_*` variables that point irongate at this environment.
+    pub fn env(&self, issuer: &str) -> Vec<(String, String)> {
+        let mut vars = vec![
+            ("IRONGATE_ISSUER".to_string(), issuer.to_string()),
+            ("IRONGATE_DATABASE_URL".to_string(), self.db.url.clone()),
+            (
+                "IRONGATE_KEYS_DIR".to_string(),
+                self.keys_dir().display().to_string(),
+            ),
+            ("IRONGATE_KEY_POLL_INTERVAL".to_string(), "1".to_string()),
+        ];
+        if let Ok(redis) = std::env::var("IRONGATE_TEST_REDIS_URL")
+            && !redis.is_empty()
+        {
+            vars.push(("IRONGATE_REDIS_URL".to_string(), redis));
+            vars.push((
+                "IRONGATE_REDIS_PREFIX".to_string(),
+                self.redis_prefix.clone(),
+            ));
+        }
+        vars
+    }
+
+    /// Runs the real binary in this environment's directory.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> CliOutput {
+        self.cli_with(args, stdin, &[])
+    }
+
+    pub fn cli_with(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> CliOutput {
+        let mut cmd = irongate_command(self.dir.path());
+        cmd.envs(self.env("http://127.0.0.1:8080"))
+            .envs(extra_env.iter().copied())
+            .args(args);
+        run(cmd, stdin)
+    }
+}
+
+/// The `irongate` binary with a clean `IRONGATE_*` environment, run in `dir`.
+pub fn irongate_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_irongate"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("IRONGATE_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(dir).env("RUST_LOG", "warn");
+    cmd
+}
+
+pub struct CliOutput {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOutput {
+    pub fn json(&self) -> serde_json::Value {
+        assert!(self.status.success(), "command failed: {}", self.stderr);
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    /// Asserts a failure with a one-line message on stderr that contains `needle`.
+    pub fn assert_fails_with(&self, needle: &str) {
+        assert!(
+            !self.status.success(),
+            "expected failure, got success: {}",
+            self.stdout
+        );
+        let err = self.stderr.trim();
+        assert!(
+            err.contains(needle),
+            "stderr should mention {needle:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one-line message expected: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+        assert!(
+            self.stdout.trim().is_empty(),
+            "nothing on stdout on failure: {}",
+            self.stdout
+        );
+    }
+}
+
+pub fn run(mut cmd: Command, stdin: Option<&str>) -> CliOutput {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn irongate");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    CliOutput {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    }
+}
+
+/// The real server, in process, on a random port.
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub env: TestEnv,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestEnv::new(), |_| {}).await
+}
+
+pub async fn spawn_app_with(env: TestEnv, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let address = format!("http://127.0.0.1:{port}");
+    let mut settings = Settings::from_sources(None, env.env(&address)).expect("test settings");
+    customize(&mut settings);
+    let app = Application::build_with_listener(settings, listener)
+        .await
+        .expect("build app");
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        http,
+        state,
+        env,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let resp = self.http.get(self.url(path)).send().await.expect("request");
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.expect("JSON body")
+    }
+
+    pub async fn discovery(&self) -> serde_json::Value {
+        self.get_json("/.well-known/openid-configuration").await
+    }
+
+    pub async fn jwks(&self) -> serde_json::Value {
+        let uri = self.discovery().await["jwks_uri"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let resp = self.http.get(uri).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+}
+
+/// Polls `check` every 100 ms until it holds or `secs` pass.
+pub async fn eventually<F, Fut>(secs: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

@@ -1,0 +1,8 @@
+//! One integration binary: the real server over HTTP and the real `irongate` binary.
+
+mod cli;
+mod config;
+mod discovery;
+mod helpers;
+mod jwks;
+mod storage;
