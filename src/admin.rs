@@ -44,7 +44,7 @@ pub struct CreatedClient {
 }
 
 fn open(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(settings)
+    let store = Store::connect_single(settings)
         .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
     store
         .run_migrations()
@@ -54,7 +54,7 @@ fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 /// Runs pending migrations; returns how many were applied.
 pub fn migrate(settings: &Settings) -> anyhow::Result<usize> {
-    let store = Store::connect(settings)
+    let store = Store::connect_single(settings)
         .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
     Ok(store.run_migrations()?)
 }

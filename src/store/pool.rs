@@ -73,8 +73,24 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (failing with a clear message when the database cannot be reached).
+    /// Connects a pool for the server (failing with a clear message when the database cannot
+    /// be reached).
     pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
+        let max_size = match settings.database_kind {
+            DatabaseKind::Sqlite => 8,
+            DatabaseKind::Postgres => 16,
+        };
+        Self::connect_with(settings, max_size)
+    }
+
+    /// A single-connection pool for short-lived commands. With one connection the pool never
+    /// opens another in the background, so none is half-open when the process exits (libpq's
+    /// OpenSSL use in a pool thread racing OpenSSL's exit handlers crashes the process).
+    pub fn connect_single(settings: &Settings) -> Result<Self, StoreError> {
+        Self::connect_with(settings, 1)
+    }
+
+    fn connect_with(settings: &Settings, max_size: u32) -> Result<Self, StoreError> {
         let manager = Manager {
             url: settings.database_url.clone(),
             kind: settings.database_kind,
@@ -83,10 +99,6 @@ impl Store {
         manager
             .open()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let max_size = match settings.database_kind {
-            DatabaseKind::Sqlite => 8,
-            DatabaseKind::Postgres => 16,
-        };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))

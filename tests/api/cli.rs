@@ -9,7 +9,7 @@ use irongate::store::{self, Store};
 
 fn store_of(env: &TestEnv) -> Store {
     let settings = Settings::from_sources(None, env.env("http://127.0.0.1:8080")).unwrap();
-    Store::connect(&settings).expect("connect")
+    Store::connect_single(&settings).expect("connect")
 }
 
 fn count(env: &TestEnv, table: &str) -> i64 {

@@ -170,7 +170,12 @@ pub struct CliOutput {
 
 impl CliOutput {
     pub fn json(&self) -> serde_json::Value {
-        assert!(self.status.success(), "command failed: {}", self.stderr);
+        assert!(
+            self.status.success(),
+            "command failed ({}): {}",
+            self.status,
+            self.stderr
+        );
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }

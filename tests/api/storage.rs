@@ -6,7 +6,7 @@ use irongate::domain::GrantType;
 use irongate::store::{self, NewClient, NewUser, Store, StoreError};
 
 fn store_of(env: &TestEnv) -> Store {
-    Store::connect(&Settings::from_sources(None, env.env("http://127.0.0.1:8080")).unwrap())
+    Store::connect_single(&Settings::from_sources(None, env.env("http://127.0.0.1:8080")).unwrap())
         .unwrap()
 }
 
