@@ -10,6 +10,7 @@ pub mod paths {
     pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
     pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const JWKS: &str = "/.well-known/jwks.json";
+    pub const TOKEN: &str = "/token";
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
 }
@@ -43,6 +44,20 @@ fn document(settings: &Settings) -> Map<String, Value> {
     doc.insert("issuer".into(), json!(settings.issuer));
     doc.insert("jwks_uri".into(), json!(settings.endpoint(paths::JWKS)));
     doc.insert("scopes_supported".into(), json!(settings.scopes.all()));
+    doc.insert(
+        "token_endpoint".into(),
+        json!(settings.endpoint(paths::TOKEN)),
+    );
+    // The password grant works for clients registered for it, but is not advertised
+    // (RFC 9700 §2.4: it must not be used).
+    doc.insert(
+        "grant_types_supported".into(),
+        json!(["client_credentials"]),
+    );
+    doc.insert(
+        "token_endpoint_auth_methods_supported".into(),
+        json!(["client_secret_basic", "client_secret_post", "none"]),
+    );
     doc
 }
 

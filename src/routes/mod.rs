@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: parse, call one service, map the result.
 
 mod health;
+mod token;
 mod well_known;
 
 use actix_web::{HttpResponse, Resource, web};
@@ -9,6 +10,7 @@ use actix_web::{HttpResponse, Resource, web};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     well_known::configure(cfg);
+    token::configure(cfg);
 }
 
 /// A resource that answers GET (and HEAD) with `handler` and 405 with `Allow` to other methods.

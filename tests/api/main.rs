@@ -6,3 +6,4 @@ mod discovery;
 mod helpers;
 mod jwks;
 mod storage;
+mod token;

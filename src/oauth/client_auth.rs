@@ -1,0 +1,105 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
+//! `client_secret_post`, or `none` for public clients. Exactly one method per request.
+
+use super::error::{ErrorCode, OAuthError};
+use super::form::Form;
+use crate::auth::secrets;
+use crate::store::{self, Client, Store};
+use base64::Engine;
+
+/// What the request presented.
+enum Presented {
+    Basic { id: String, secret: String },
+    Post { id: String, secret: String },
+    None { id: String },
+}
+
+fn invalid_client(basic: bool) -> OAuthError {
+    let mut e = OAuthError::new(ErrorCode::InvalidClient, "client authentication failed");
+    e.basic_challenge = basic;
+    e
+}
+
+fn parse(authorization: Option<&str>, form: &Form) -> Result<Presented, OAuthError> {
+    let body_secret = form.get("client_secret");
+    if let Some(header) = authorization {
+        let (scheme, value) = header.split_once(' ').unwrap_or((header, ""));
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(invalid_client(true));
+        }
+        if body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| invalid_client(true))?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| invalid_client(true))?;
+        // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
+        let (id, secret) = (
+            decode(id).unwrap_or_default(),
+            decode(secret).unwrap_or_default(),
+        );
+        if let Some(body_id) = form.get("client_id")
+            && body_id != id
+        {
+            return Err(OAuthError::invalid_request(
+                "client_id differs from the authenticated client",
+            ));
+        }
+        return Ok(Presented::Basic { id, secret });
+    }
+    let id = form
+        .get("client_id")
+        .ok_or_else(|| invalid_client(false))?
+        .to_owned();
+    Ok(match body_secret {
+        Some(secret) => Presented::Post {
+            id,
+            secret: secret.to_owned(),
+        },
+        None => Presented::None { id },
+    })
+}
+
+/// Authenticates the client of a token-endpoint request. Unknown clients and wrong secrets get
+/// the same answer (SEC-25); secrets are compared in constant time (SEC-26).
+pub async fn authenticate(
+    store: &Store,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<Client, OAuthError> {
+    let presented = parse(authorization, form)?;
+    let (id, secret, basic) = match &presented {
+        Presented::Basic { id, secret } => (id.clone(), Some(secret.clone()), true),
+        Presented::Post { id, secret } => (id.clone(), Some(secret.clone()), false),
+        Presented::None { id } => (id.clone(), None, false),
+    };
+    if id.is_empty() || id.len() > 256 {
+        return Err(invalid_client(basic));
+    }
+    let client = store.run(move |c| store::find_client(c, &id)).await?;
+    match (client, secret) {
+        (Some(client), Some(secret)) => match &client.secret_hash {
+            Some(hash) if secrets::verify_secret(&secret, hash) => Ok(client),
+            _ => Err(invalid_client(basic)),
+        },
+        (Some(client), None) if client.is_public => Ok(client),
+        (None, Some(secret)) => {
+            // Same work as for a known client, so timing does not reveal which ids exist.
+            secrets::verify_secret(&secret, "unknown-client");
+            Err(invalid_client(basic))
+        }
+        _ => Err(invalid_client(basic)),
+    }
+}

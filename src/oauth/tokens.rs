@@ -1,0 +1,96 @@
+//! JWT access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2), signed RS256.
+
+use crate::config::Settings;
+use crate::keys::{KeyError, KeyStore};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// RFC 9068 §2.1 media type of JWT access tokens, in the `typ` header.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// The claims of an access token (RFC 9068 §2.2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    /// A digest of the user's security stamp: the token dies when the stamp changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sst: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+}
+
+/// The claims of an ID token (OpenID Connect Core §2, §5.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub azp: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: i64,
+    pub at_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Who a token is for.
+pub struct Subject<'a> {
+    pub sub: &'a str,
+    pub security_stamp: Option<&'a str>,
+    pub auth_time: Option<i64>,
+}
+
+/// Signs a new access token; returns it with its claims.
+pub fn issue_access_token(
+    keys: &KeyStore,
+    settings: &Settings,
+    subject: &Subject<'_>,
+    client_id: &str,
+    scope: &str,
+) -> Result<(String, AccessClaims), KeyError> {
+    let now = chrono::Utc::now().timestamp();
+    let claims = AccessClaims {
+        iss: settings.issuer.clone(),
+        sub: subject.sub.to_owned(),
+        aud: settings.audience.clone(),
+        exp: now + settings.access_token_ttl as i64,
+        iat: now,
+        jti: uuid::Uuid::new_v4().to_string(),
+        client_id: client_id.to_owned(),
+        scope: scope.to_owned(),
+        sst: subject.security_stamp.map(stamp_digest),
+        auth_time: subject.auth_time,
+    };
+    Ok((keys.sign(ACCESS_TOKEN_TYP, &claims)?, claims))
+}
+
+/// Signs an ID token for `claims`.
+pub fn sign_id_token(keys: &KeyStore, claims: &IdClaims) -> Result<String, KeyError> {
+    keys.sign("JWT", claims)
+}
+
+/// The digest of a security stamp carried in tokens (the stamp itself never leaves the server).
+pub fn stamp_digest(stamp: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(stamp.as_bytes())[..16])
+}
+
+/// OpenID Connect Core §3.1.3.6: base64url of the left half of SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
+}

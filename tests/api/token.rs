@@ -1,0 +1,454 @@
+//! The token endpoint: client authentication, client_credentials and password grants, errors.
+
+use crate::helpers::{TestApp, spawn_app};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+struct Client {
+    id: String,
+    secret: String,
+}
+
+fn create_client(app: &TestApp, args: &[&str]) -> Client {
+    let mut full = vec!["client", "create", "--name", "test"];
+    full.extend_from_slice(args);
+    let out = app.env.cli(&full, None).json();
+    Client {
+        id: out["client_id"].as_str().unwrap().into(),
+        secret: out["client_secret"].as_str().unwrap_or("").into(),
+    }
+}
+
+fn create_user(app: &TestApp, email: &str, password: &str) {
+    app.env
+        .cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Test User",
+                "--password-stdin",
+            ],
+            Some(password),
+        )
+        .json();
+}
+
+async fn post(
+    app: &TestApp,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app.http.post(app.url("/token")).form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    req.send().await.unwrap()
+}
+
+async fn json_of(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.json().await.unwrap())
+}
+
+async fn verify(app: &TestApp, token: &str, aud: &str) -> Value {
+    let jwks = app.jwks().await;
+    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap();
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .unwrap();
+    let mut v = Validation::new(Algorithm::RS256);
+    v.set_audience(&[aud]);
+    v.set_issuer(&[app.address.as_str()]);
+    jsonwebtoken::decode::<Value>(token, &key, &v)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn client_credentials_with_basic_and_post_sec_27() {
+    let app = spawn_app().await;
+    let c = create_client(
+        &app,
+        &[
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "users:read",
+            "--scope",
+            "admin",
+        ],
+    );
+    let (status, headers, body) = json_of(
+        post(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "users:read"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["pragma"], "no-cache");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert_eq!(body["scope"], "users:read");
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+
+    let token = body["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    let claims = verify(&app, token, &app.address).await;
+    assert_eq!(claims["sub"], c.id.as_str());
+    assert_eq!(claims["client_id"], c.id.as_str());
+    assert_eq!(claims["scope"], "users:read");
+    for claim in ["iss", "aud", "exp", "iat", "jti"] {
+        assert!(claims.get(claim).is_some(), "{claim}");
+    }
+
+    let (status, _, body) = json_of(
+        post(
+            &app,
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &c.id),
+                ("client_secret", &c.secret),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "client_secret_post");
+    assert_eq!(
+        body["scope"], "admin users:read",
+        "all allowed scopes when none are asked for"
+    );
+}
+
+/// SEC-25: failures are uniform; one method per request; GET is not allowed.
+#[tokio::test]
+async fn sec_25_client_authentication_failures() {
+    let app = spawn_app().await;
+    let c = create_client(&app, &["--grant-type", "client_credentials"]);
+    let form = [("grant_type", "client_credentials")];
+
+    let (status, headers, wrong) = json_of(post(&app, Some((&c.id, "wrong")), &form).await).await;
+    assert_eq!(status, 401);
+    assert_eq!(wrong["error"], "invalid_client");
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    let (status, _, unknown) =
+        json_of(post(&app, Some(("no-such-client", "wrong")), &form).await).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        unknown, wrong,
+        "unknown client and wrong secret look the same"
+    );
+
+    let (status, headers, _) = json_of(
+        post(
+            &app,
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &c.id),
+                ("client_secret", "x"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(
+        headers.get("www-authenticate").is_none(),
+        "no Basic challenge when Basic was not tried"
+    );
+
+    let (status, _, body) = json_of(
+        post(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &c.secret),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "two methods"
+    );
+
+    let (status, _, body) = json_of(
+        post(
+            &app,
+            None,
+            &[("grant_type", "client_credentials"), ("client_id", &c.id)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a confidential client without its secret"
+    );
+
+    let (status, _, _) = json_of(post(&app, None, &form).await).await;
+    assert_eq!(status, 401, "no client at all");
+
+    let get = app.http.get(app.url("/token")).send().await.unwrap();
+    assert_eq!(get.status(), 405);
+}
+
+#[tokio::test]
+async fn grant_and_scope_errors() {
+    let app = spawn_app().await;
+    let cc = create_client(
+        &app,
+        &[
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "users:read",
+        ],
+    );
+    let web = create_client(&app, &["--redirect-uri", "https://rp.test/cb"]);
+    type Case<'a> = (&'a Client, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            &web,
+            vec![("grant_type", "client_credentials")],
+            400,
+            "unauthorized_client",
+        ),
+        (
+            &cc,
+            vec![("grant_type", "implicit")],
+            400,
+            "unsupported_grant_type",
+        ),
+        (&cc, vec![], 400, "invalid_request"),
+        (
+            &cc,
+            vec![("grant_type", "client_credentials"), ("scope", "admin")],
+            400,
+            "invalid_scope",
+        ),
+        (
+            &cc,
+            vec![
+                ("grant_type", "client_credentials"),
+                ("scope", "no-such-scope"),
+            ],
+            400,
+            "invalid_scope",
+        ),
+        (
+            &cc,
+            vec![
+                ("grant_type", "client_credentials"),
+                ("grant_type", "client_credentials"),
+            ],
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (client, form, status, error) in cases {
+        let (got, headers, body) =
+            json_of(post(&app, Some((&client.id, &client.secret)), &form).await).await;
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(error)),
+            "{form:?}: {body}"
+        );
+        assert!(body["error_description"].is_string());
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+}
+
+#[tokio::test]
+async fn non_form_and_oversized_bodies_are_invalid_requests() {
+    let app = spawn_app().await;
+    let c = create_client(&app, &["--grant-type", "client_credentials"]);
+    let json = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(&c.id, Some(&c.secret))
+        .json(&serde_json::json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(json).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+
+    let big = format!(
+        "grant_type=client_credentials&pad={}",
+        "x".repeat(64 * 1024)
+    );
+    let resp = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(&c.id, Some(&c.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("invalid_request"))
+    );
+
+    let garbage = app
+        .http
+        .post(app.url("/token"))
+        .header("authorization", "Basic !!!notbase64")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 401);
+}
+
+#[tokio::test]
+async fn password_grant_issues_access_and_id_tokens() {
+    let app = spawn_app().await;
+    create_user(&app, "alice@example.com", "correct horse");
+    let c = create_client(
+        &app,
+        &[
+            "--grant-type",
+            "password",
+            "--scope",
+            "openid",
+            "--scope",
+            "email",
+            "--scope",
+            "profile",
+            "--scope",
+            "users:read",
+        ],
+    );
+    let form = [
+        ("grant_type", "password"),
+        ("username", "Alice@Example.com"),
+        ("password", "correct horse"),
+        ("scope", "openid email profile"),
+    ];
+    let (status, _, body) = json_of(post(&app, Some((&c.id, &c.secret)), &form).await).await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["access_token"].as_str().unwrap();
+    let claims = verify(&app, access, &app.address).await;
+    assert_eq!(claims["scope"], "email openid profile");
+    assert!(
+        claims["sst"].is_string(),
+        "the security stamp travels in the token"
+    );
+    let id_token = body["id_token"].as_str().unwrap();
+    let id = verify(&app, id_token, &c.id).await;
+    assert_eq!(id["sub"], claims["sub"]);
+    assert_eq!(id["azp"], c.id.as_str());
+    assert_eq!(id["email"], "alice@example.com");
+    assert_eq!(id["name"], "Test User");
+    assert!(id["auth_time"].is_i64());
+    use sha2::Digest;
+    let half = &sha2::Sha256::digest(access.as_bytes())[..16];
+    assert_eq!(
+        id["at_hash"],
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(half)
+    );
+    assert_ne!(
+        jsonwebtoken::decode_header(id_token)
+            .unwrap()
+            .typ
+            .as_deref(),
+        Some("at+jwt")
+    );
+}
+
+#[tokio::test]
+async fn password_grant_failures_are_indistinguishable() {
+    let app = spawn_app().await;
+    create_user(&app, "bob@example.com", "right password");
+    create_user(&app, "off@example.com", "right password");
+    app.env
+        .cli(&["user", "disable", "--email", "off@example.com"], None)
+        .json();
+    let c = create_client(&app, &["--grant-type", "password", "--scope", "openid"]);
+    let mut bodies = Vec::new();
+    for (user, pass) in [
+        ("bob@example.com", "wrong password"),
+        ("nobody@example.com", "right password"),
+        ("off@example.com", "right password"),
+        ("not-an-email", "x"),
+    ] {
+        let (status, _, body) = json_of(
+            post(
+                &app,
+                Some((&c.id, &c.secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", pass),
+                ],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 400, "{user}");
+        bodies.push(body);
+    }
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
+    assert_eq!(bodies[0]["error"], "invalid_grant");
+
+    let missing = post(
+        &app,
+        Some((&c.id, &c.secret)),
+        &[("grant_type", "password"), ("username", "bob@example.com")],
+    )
+    .await;
+    assert_eq!(json_of(missing).await.2["error"], "invalid_request");
+
+    let no_grant = create_client(&app, &["--grant-type", "client_credentials"]);
+    let (_, _, body) = json_of(
+        post(
+            &app,
+            Some((&no_grant.id, &no_grant.secret)),
+            &[
+                ("grant_type", "password"),
+                ("username", "bob@example.com"),
+                ("password", "right password"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "unauthorized_client");
+}
