@@ -17,6 +17,10 @@ impl Drop for ServerProcess {
     }
 }
 
+async fn get_json(url: String) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -118,12 +122,7 @@ async fn env_overrides_toml_overrides_defaults_in_the_running_server() {
     vars.retain(|(k, _)| k != "IRONGATE_REDIS_URL" && k != "IRONGATE_REDIS_PREFIX");
     let server = start_server(env.dir.path(), &vars).await;
     let doc: serde_json::Value =
-        reqwest::get(format!("{}/.well-known/openid-configuration", server.base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        get_json(format!("{}/.well-known/openid-configuration", server.base)).await;
     assert_eq!(
         doc["issuer"], "https://from-env.example",
         "env beats the file"
@@ -150,12 +149,7 @@ async fn a_fresh_directory_serves_from_an_sqlite_database_it_created() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), &[]).await;
     let doc: serde_json::Value =
-        reqwest::get(format!("{}/.well-known/openid-configuration", server.base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        get_json(format!("{}/.well-known/openid-configuration", server.base)).await;
     assert_eq!(doc["issuer"], "http://127.0.0.1:8080");
     assert!(
         dir.path().join("irongate.db").exists(),
@@ -172,12 +166,7 @@ async fn a_fresh_directory_serves_from_an_sqlite_database_it_created() {
         keys[0].metadata().unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let jwks: serde_json::Value = reqwest::get(format!("{}/.well-known/jwks.json", server.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = get_json(format!("{}/.well-known/jwks.json", server.base)).await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
 }
 
@@ -197,18 +186,8 @@ async fn rel_09_two_servers_started_at_once_share_one_key_and_one_schema() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".pem"))
         .count();
     assert_eq!(key_files, 1, "exactly one key generated");
-    let ja: serde_json::Value = reqwest::get(format!("{}/.well-known/jwks.json", a.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jb: serde_json::Value = reqwest::get(format!("{}/.well-known/jwks.json", b.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ja: serde_json::Value = get_json(format!("{}/.well-known/jwks.json", a.base)).await;
+    let jb: serde_json::Value = get_json(format!("{}/.well-known/jwks.json", b.base)).await;
     assert_eq!(ja, jb);
     let out = run(
         {
