@@ -21,6 +21,10 @@ async fn get_json(url: String) -> serde_json::Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
+fn free_listener() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -30,13 +34,20 @@ fn free_port() -> u16 {
 }
 
 async fn start_server(dir: &std::path::Path, env: &[(String, String)]) -> ServerProcess {
-    let port = free_port();
+    start_server_on(dir, env, free_port()).await
+}
+
+async fn start_server_on(
+    dir: &std::path::Path,
+    env: &[(String, String)],
+    port: u16,
+) -> ServerProcess {
     let mut cmd = irongate_command(dir);
     cmd.envs(env.iter().cloned())
         .env("IRONGATE_BIND", format!("127.0.0.1:{port}"))
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap());
     let server = ServerProcess {
         child: cmd.spawn().expect("spawn serve"),
         base: format!("http://127.0.0.1:{port}"),
@@ -48,7 +59,8 @@ async fn start_server(dir: &std::path::Path, env: &[(String, String)]) -> Server
         async move { http.get(url).send().await.is_ok_and(|r| r.status() == 200) }
     })
     .await;
-    assert!(up, "server on port {port} did not come up");
+    let log = std::fs::read_to_string(dir.join(format!("server-{port}.log"))).unwrap_or_default();
+    assert!(up, "server on port {port} did not come up: {log}");
     server
 }
 
@@ -176,9 +188,13 @@ async fn a_fresh_directory_serves_from_an_sqlite_database_it_created() {
 async fn rel_09_two_servers_started_at_once_share_one_key_and_one_schema() {
     let env = TestEnv::with_key(false);
     let vars = env.env("http://127.0.0.1:8080");
+    // Two distinct ports, held together so the kernel cannot hand out the same one twice.
+    let held = [free_listener(), free_listener()];
+    let ports = held.each_ref().map(|l| l.local_addr().unwrap().port());
+    drop(held);
     let (a, b) = tokio::join!(
-        start_server(env.dir.path(), &vars),
-        start_server(env.dir.path(), &vars)
+        start_server_on(env.dir.path(), &vars, ports[0]),
+        start_server_on(env.dir.path(), &vars, ports[1])
     );
     let key_files = std::fs::read_dir(env.keys_dir())
         .unwrap()
