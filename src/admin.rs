@@ -99,18 +99,32 @@ pub fn create_user(
     })
 }
 
-/// Disables the user and replaces their security stamp, so their tokens stop working at once.
+/// Disables the user: a new security stamp and every refresh token revoked, so their tokens
+/// stop working at once.
 pub fn disable_user(settings: &Settings, email: &str) -> anyhow::Result<UserRef> {
-    change_user(settings, email, |c, id| {
-        store::set_user_active(c, id, false, &secrets::random_token(16))
-    })
+    end_sessions(settings, email, true)
 }
 
-/// "Log out everywhere": replaces the user's security stamp.
+/// "Log out everywhere": a new security stamp and every refresh token revoked.
 pub fn logout_all(settings: &Settings, email: &str) -> anyhow::Result<UserRef> {
-    change_user(settings, email, |c, id| {
-        store::set_security_stamp(c, id, &secrets::random_token(16))
-    })
+    end_sessions(settings, email, false)
+}
+
+fn end_sessions(settings: &Settings, email: &str, deactivate: bool) -> anyhow::Result<UserRef> {
+    let user = change_user(settings, email, |c, id| {
+        store::end_all_sessions(c, id, &secrets::random_token(16), deactivate)
+    })?;
+    // Servers sharing Redis cache users' status briefly; drop it so they see the change now.
+    if let Some(url) = &settings.redis_url
+        && let Err(e) =
+            crate::ephemeral::forget_user_blocking(url, &settings.redis_prefix, &user.id)
+    {
+        eprintln!(
+            "irongate: warning: the change is saved, but Redis could not be told ({e}); \
+             servers may accept the user's old tokens for up to a minute"
+        );
+    }
+    Ok(user)
 }
 
 fn change_user(

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod ephemeral;
 pub mod keys;
 pub mod oauth;
 pub mod routes;

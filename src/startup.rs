@@ -2,8 +2,10 @@
 
 use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
+use crate::ephemeral::Ephemeral;
 use crate::keys::KeyStore;
 use crate::oauth::discovery::Metadata;
+use crate::oauth::revocations::Revocations;
 use crate::store::Store;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -20,6 +22,8 @@ pub struct AppState {
     pub keys: Arc<KeyStore>,
     pub metadata: Metadata,
     pub passwords: PasswordHasher,
+    pub ephemeral: Ephemeral,
+    pub revocations: Revocations,
 }
 
 impl AppState {
@@ -27,8 +31,10 @@ impl AppState {
     /// done on the blocking pool).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
+        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
+            .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let s = settings.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Self> {
+        let state = tokio::task::spawn_blocking(move || -> anyhow::Result<Self> {
             let store = Store::connect(&s)
                 .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
             let applied = store
@@ -42,12 +48,24 @@ impl AppState {
             Ok(Self {
                 metadata: Metadata::build(&s),
                 passwords: PasswordHasher::new(cores)?,
+                revocations: Revocations::new(store.clone(), ephemeral.clone()),
+                ephemeral,
                 settings: s,
                 store,
                 keys,
             })
         })
-        .await?
+        .await??;
+        // The in-process blocklist starts from the database; a shared one fills itself on the
+        // first lookup that finds it empty.
+        if !state.ephemeral.is_shared() {
+            state
+                .revocations
+                .warm_up()
+                .await
+                .context("loading revoked tokens")?;
+        }
+        Ok(state)
     }
 }
 
@@ -77,6 +95,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState::build(settings).await?;
         spawn_key_poller(state.keys.clone(), state.settings.key_poll_interval);
+        spawn_housekeeping(state.store.clone());
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
@@ -125,6 +144,26 @@ fn spawn_key_poller(keys: Arc<KeyStore>, interval_secs: u64) {
                     tracing::error!(error = %e, "reloading signing keys failed; keeping the current ones")
                 }
                 Err(e) => tracing::error!(error = %e, "key reload task failed"),
+            }
+        }
+    });
+}
+
+/// Deletes expired revocations and refresh-token families every ten minutes.
+fn spawn_housekeeping(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp();
+            match store
+                .run(move |c| crate::store::delete_expired(c, now))
+                .await
+            {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired tokens deleted"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired tokens failed"),
             }
         }
     });

@@ -1,4 +1,5 @@
 //! Authentication primitives: password hashing, generated secrets.
 
 pub mod password;
+pub mod rate_limit;
 pub mod secrets;

@@ -70,6 +70,17 @@ impl Scopes {
         Ok(Self(set))
     }
 
+    /// Scopes granted earlier and stored with a grant: taken as they are, even if the
+    /// catalogue has changed since.
+    pub fn granted(raw: &str) -> Self {
+        Self(
+            raw.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
     pub fn contains(&self, scope: &str) -> bool {
         self.0.contains(scope)
     }

@@ -11,6 +11,12 @@ pub mod paths {
     pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const TOKEN: &str = "/token";
+    pub const USERINFO: &str = "/userinfo";
+    pub const REVOCATION: &str = "/revoke";
+    pub const INTROSPECTION: &str = "/introspect";
+    /// "Log out everywhere" with the user's own access token (not a standard endpoint, so not
+    /// in discovery; the README names it).
+    pub const LOGOUT_ALL: &str = "/logout-all";
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
 }
@@ -30,6 +36,26 @@ impl Metadata {
         oidc.insert(
             "id_token_signing_alg_values_supported".into(),
             json!(["RS256"]),
+        );
+        oidc.insert(
+            "userinfo_endpoint".into(),
+            json!(settings.endpoint(paths::USERINFO)),
+        );
+        oidc.insert(
+            "claims_supported".into(),
+            json!([
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "azp",
+                "at_hash",
+                "email",
+                "email_verified",
+                "name"
+            ]),
         );
         Self {
             openid_configuration: to_bytes(oidc),
@@ -52,11 +78,27 @@ fn document(settings: &Settings) -> Map<String, Value> {
     // (RFC 9700 §2.4: it must not be used).
     doc.insert(
         "grant_types_supported".into(),
-        json!(["client_credentials"]),
+        json!(["client_credentials", "refresh_token"]),
     );
     doc.insert(
         "token_endpoint_auth_methods_supported".into(),
         json!(["client_secret_basic", "client_secret_post", "none"]),
+    );
+    doc.insert(
+        "revocation_endpoint".into(),
+        json!(settings.endpoint(paths::REVOCATION)),
+    );
+    doc.insert(
+        "revocation_endpoint_auth_methods_supported".into(),
+        json!(["client_secret_basic", "client_secret_post", "none"]),
+    );
+    doc.insert(
+        "introspection_endpoint".into(),
+        json!(settings.endpoint(paths::INTROSPECTION)),
+    );
+    doc.insert(
+        "introspection_endpoint_auth_methods_supported".into(),
+        json!(["client_secret_basic", "client_secret_post"]),
     );
     doc
 }

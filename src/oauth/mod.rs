@@ -1,9 +1,12 @@
 //! Protocol logic, free of actix: discovery metadata, client authentication, the token endpoint
 //! and its grants, token formats.
 
+pub mod access;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod revocation;
+pub mod revocations;
 pub mod token;
 pub mod tokens;

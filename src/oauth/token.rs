@@ -3,12 +3,17 @@
 use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
-use super::tokens::{IdClaims, Subject, at_hash, issue_access_token, sign_id_token};
+use super::tokens::{
+    AccessClaims, IdClaims, Subject, at_hash, issue_access_token, sign_id_token, stamp_digest,
+};
 use crate::auth::password::Verified;
+use crate::auth::rate_limit::{self, LoginAttempt};
+use crate::auth::secrets;
 use crate::domain::{Email, GrantType, Scopes};
 use crate::startup::AppState;
-use crate::store::{self, Client};
+use crate::store::{self, Client, RefreshToken, User};
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
@@ -18,16 +23,22 @@ pub struct TokenResponse {
     pub expires_in: u64,
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
 }
 
+/// Who is asking, beyond the form: the `Authorization` header and the client's IP address.
+pub struct TokenRequest<'a> {
+    pub authorization: Option<&'a str>,
+    pub client_ip: IpAddr,
+    pub form: &'a Form,
+}
+
 /// Handles one token request.
-pub async fn token(
-    state: &AppState,
-    authorization: Option<&str>,
-    form: &Form,
-) -> Result<TokenResponse, OAuthError> {
-    let client = client_auth::authenticate(&state.store, authorization, form).await?;
+pub async fn token(state: &AppState, req: &TokenRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    let form = req.form;
+    let client = client_auth::authenticate(&state.store, req.authorization, form).await?;
     let grant = form.require("grant_type")?;
     let unsupported = || {
         OAuthError::new(
@@ -44,8 +55,9 @@ pub async fn token(
     }
     match grant {
         GrantType::ClientCredentials => client_credentials(state, &client, form),
-        GrantType::Password => password(state, &client, form).await,
-        GrantType::AuthorizationCode | GrantType::RefreshToken => Err(unsupported()),
+        GrantType::Password => password(state, &client, req).await,
+        GrantType::RefreshToken => refresh(state, &client, form).await,
+        GrantType::AuthorizationCode => Err(unsupported()),
     }
 }
 
@@ -90,20 +102,33 @@ fn client_credentials(
         token_type: "Bearer",
         expires_in: state.settings.access_token_ttl,
         scope,
+        refresh_token: None,
         id_token: None,
     })
 }
 
 /// RFC 6749 §4.3, for clients registered for it. Unknown user, wrong password and inactive user
-/// are one answer in one time (no enumeration).
+/// are one answer in one time (no enumeration); attempts are rate limited per IP and username.
 async fn password(
     state: &AppState,
     client: &Client,
-    form: &Form,
+    req: &TokenRequest<'_>,
 ) -> Result<TokenResponse, OAuthError> {
+    let form = req.form;
     let username = form.require("username")?.to_owned();
     let password = form.require("password")?.to_owned();
     let scopes = granted_scopes(state, client, form)?;
+    let attempt = LoginAttempt::begin(state, req.client_ip, &username)
+        .await
+        .map_err(|limited| {
+            let mut e = OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many sign-in attempts; try again later",
+            )
+            .with_status(429);
+            e.retry_after = Some(rate_limit::retry_after_secs(limited));
+            e
+        })?;
     let user = match Email::parse(&username) {
         Ok(email) => {
             let normalized = email.normalized();
@@ -120,11 +145,11 @@ async fn password(
         .verify(password, stored)
         .await
         .map_err(|_| OAuthError::server_error())?;
-    let bad = || OAuthError::invalid_grant("invalid username or password");
     let (user, rehash) = match (user, verified) {
         (Some(user), Verified::Match { rehash }) if user.is_active => (user, rehash),
-        _ => return Err(bad()),
+        _ => return Err(OAuthError::invalid_grant("invalid username or password")),
     };
+    attempt.succeeded(state).await;
     if let Some(hash) = rehash {
         let id = user.id.clone();
         state
@@ -133,28 +158,65 @@ async fn password(
             .await?;
     }
     let now = chrono::Utc::now().timestamp();
+    let issued = sign_user_tokens(state, client, &user, &scopes, now)?;
+    let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
+        Some(start_refresh_family(state, client, &user, &scopes, now, &issued.claims).await?)
+    } else {
+        None
+    };
+    Ok(issued.into_response(state, refresh_token))
+}
+
+/// An access token (and ID token when `openid` is granted) for a user.
+struct UserTokens {
+    access_token: String,
+    claims: AccessClaims,
+    id_token: Option<String>,
+}
+
+impl UserTokens {
+    fn into_response(self, state: &AppState, refresh_token: Option<String>) -> TokenResponse {
+        TokenResponse {
+            access_token: self.access_token,
+            token_type: "Bearer",
+            expires_in: state.settings.access_token_ttl,
+            scope: self.claims.scope,
+            refresh_token,
+            id_token: self.id_token,
+        }
+    }
+}
+
+fn sign_user_tokens(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    scopes: &Scopes,
+    auth_time: i64,
+) -> Result<UserTokens, OAuthError> {
     let subject = Subject {
         sub: &user.id,
         security_stamp: Some(&user.security_stamp),
-        auth_time: Some(now),
+        auth_time: Some(auth_time),
     };
     let scope = scopes.to_space_delimited();
     let (access_token, claims) =
         issue_access_token(&state.keys, &state.settings, &subject, &client.id, &scope)
             .map_err(signing_failed)?;
     let id_token = if scopes.contains("openid") {
+        let with_email = scopes.contains("email");
         let id = IdClaims {
             iss: claims.iss.clone(),
             sub: user.id.clone(),
             aud: client.id.clone(),
             azp: client.id.clone(),
             exp: claims.exp,
-            iat: now,
-            auth_time: now,
+            iat: claims.iat,
+            auth_time,
             at_hash: at_hash(&access_token),
             nonce: None,
-            email: scopes.contains("email").then(|| user.email.clone()),
-            email_verified: scopes.contains("email").then_some(user.email_verified),
+            email: with_email.then(|| user.email.clone()),
+            email_verified: with_email.then_some(user.email_verified),
             name: if scopes.contains("profile") {
                 user.name.clone()
             } else {
@@ -165,13 +227,147 @@ async fn password(
     } else {
         None
     };
-    Ok(TokenResponse {
+    Ok(UserTokens {
         access_token,
-        token_type: "Bearer",
-        expires_in: state.settings.access_token_ttl,
-        scope,
+        claims,
         id_token,
     })
+}
+
+/// Stores the first refresh token of a new family; returns the token the client keeps.
+async fn start_refresh_family(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    scopes: &Scopes,
+    auth_time: i64,
+    access: &AccessClaims,
+) -> Result<String, OAuthError> {
+    let token = secrets::random_token(32);
+    let now = chrono::Utc::now().timestamp();
+    let row = RefreshToken {
+        token_hash: secrets::hash_secret(&token),
+        family_id: uuid::Uuid::new_v4().to_string(),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        scope: scopes.to_space_delimited(),
+        stamp_digest: stamp_digest(&user.security_stamp),
+        auth_time,
+        created_at: now,
+        expires_at: now + state.settings.refresh_token_ttl as i64,
+        used_at: None,
+        revoked_at: None,
+        access_jti: access.jti.clone(),
+        access_exp: access.exp,
+    };
+    state
+        .store
+        .run(move |c| store::insert_refresh_token(c, &row))
+        .await?;
+    Ok(token)
+}
+
+/// RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use returns a new refresh token; a used
+/// one presented again revokes its whole family (likely theft), and so does losing a race.
+async fn refresh(
+    state: &AppState,
+    client: &Client,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = form.require("refresh_token")?;
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    if presented.len() > 512 {
+        return Err(invalid());
+    }
+    let hash = secrets::hash_secret(presented);
+    let lookup = hash.clone();
+    let row = state
+        .store
+        .run(move |c| store::find_refresh_token(c, &lookup))
+        .await?
+        .ok_or_else(invalid)?;
+    // Another client's token is refused without being burned (SEC-31).
+    if row.client_id != client.id || row.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    if row.used_at.is_some() {
+        tracing::warn!(family = %row.family_id, client = %client.id, "refresh token reused; revoking its family");
+        revoke_family(state, &row.family_id).await?;
+        return Err(invalid());
+    }
+    let now = chrono::Utc::now().timestamp();
+    if now >= row.expires_at {
+        return Err(invalid());
+    }
+    let user_id = row.user_id.clone();
+    let user = state
+        .store
+        .run(move |c| store::find_user_by_id(c, &user_id))
+        .await?
+        .ok_or_else(invalid)?;
+    if !user.is_active || stamp_digest(&user.security_stamp) != row.stamp_digest {
+        revoke_family(state, &row.family_id).await?;
+        return Err(invalid());
+    }
+    let original = Scopes::granted(&row.scope);
+    let scopes = match form.get("scope") {
+        None => original.clone(),
+        Some(raw) => {
+            let requested = Scopes::parse(raw, &state.settings.scopes)
+                .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+            if !requested.is_subset(&original) {
+                return Err(OAuthError::invalid_scope(
+                    "a refresh cannot add scopes to the original grant",
+                ));
+            }
+            requested
+        }
+    };
+    let issued = sign_user_tokens(state, client, &user, &scopes, row.auth_time)?;
+    let token = secrets::random_token(32);
+    let successor = RefreshToken {
+        token_hash: secrets::hash_secret(&token),
+        created_at: now,
+        used_at: None,
+        revoked_at: None,
+        access_jti: issued.claims.jti.clone(),
+        access_exp: issued.claims.exp,
+        ..row.clone()
+    };
+    let rotated = state
+        .store
+        .run(move |c| store::rotate_refresh_token(c, &hash, now, &successor))
+        .await?;
+    if !rotated {
+        tracing::warn!(family = %row.family_id, client = %client.id, "refresh token used concurrently; revoking its family");
+        revoke_family(state, &row.family_id).await?;
+        return Err(invalid());
+    }
+    Ok(issued.into_response(state, Some(token)))
+}
+
+/// Revokes a refresh-token family and the access tokens issued from it.
+pub async fn revoke_family(state: &AppState, family_id: &str) -> Result<(), OAuthError> {
+    let family = family_id.to_owned();
+    let now = chrono::Utc::now().timestamp();
+    let jtis = state
+        .store
+        .run(move |c| store::revoke_family(c, &family, now))
+        .await?;
+    state.revocations.revoke(jtis).await.map_err(revoke_failed)
+}
+
+pub fn revoke_failed(e: super::revocations::RevokeError) -> OAuthError {
+    match e {
+        super::revocations::RevokeError::Store(e) => e.into(),
+        super::revocations::RevokeError::Unpublished(detail) => {
+            tracing::error!(%detail, "a revocation could not be published");
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the revocation could not be completed; retry",
+            )
+        }
+    }
 }
 
 fn signing_failed(e: crate::keys::KeyError) -> OAuthError {

@@ -1,7 +1,10 @@
 //! Thin HTTP handlers: parse, call one service, map the result.
 
+mod common;
 mod health;
+mod revocation;
 mod token;
+mod userinfo;
 mod well_known;
 
 use actix_web::{HttpResponse, Resource, web};
@@ -11,6 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     well_known::configure(cfg);
     token::configure(cfg);
+    userinfo::configure(cfg);
+    revocation::configure(cfg);
 }
 
 /// A resource that answers GET (and HEAD) with `handler` and 405 with `Allow` to other methods.

@@ -2,14 +2,20 @@
 
 mod clients;
 mod pool;
+mod refresh_tokens;
 pub mod schema;
 mod users;
 
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use pool::{DbConnection, Store};
+pub use refresh_tokens::{
+    RefreshToken, RevokedJti, delete_expired, find_refresh_token, insert_refresh_token,
+    insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens, rotate_refresh_token,
+    unexpired_revoked,
+};
 pub use users::{
-    NewUser, User, find_user_by_email, find_user_by_id, find_user_roles, insert_user,
-    set_security_stamp, set_user_active, update_password_hash,
+    NewUser, User, end_all_sessions, find_user_by_email, find_user_by_id, find_user_roles,
+    insert_user, set_security_stamp, set_user_active, update_password_hash,
 };
 
 /// What can go wrong in storage, as the layers above need to tell it apart.

@@ -48,4 +48,37 @@ diesel::table! {
 
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
-diesel::allow_tables_to_appear_in_same_query!(users, clients, roles, user_roles);
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        family_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scope -> Text,
+        stamp_digest -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+        access_jti -> Text,
+        access_exp -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    clients,
+    roles,
+    user_roles,
+    refresh_tokens,
+    revoked_tokens
+);

@@ -174,3 +174,22 @@ pub fn update_password_hash(
         .execute(conn)?;
     Ok(())
 }
+
+/// "Log out everywhere" (and disable, with `deactivate`): a new security stamp, and every
+/// refresh token of the user revoked, in one transaction.
+pub fn end_all_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    new_stamp: &str,
+    deactivate: bool,
+) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        if deactivate {
+            set_user_active(conn, user_id, false, new_stamp)?;
+        } else {
+            set_security_stamp(conn, user_id, new_stamp)?;
+        }
+        super::revoke_user_refresh_tokens(conn, user_id, chrono::Utc::now().timestamp())?;
+        Ok(())
+    })
+}

@@ -1,0 +1,161 @@
+//! Sign-in rate limits (password grant, and the login page later): per client IP, every
+//! attempt counts; per username, failed attempts count and a success clears them. A slot is
+//! taken before the password is checked, so parallel attempts cannot exceed a limit; an
+//! attempt refused by a limit is not counted.
+
+use crate::ephemeral::Counter;
+use crate::startup::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ipnet::IpNet;
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A sign-in attempt that passed the limits; report its success to clear the username's count.
+pub struct LoginAttempt {
+    user_key: Option<String>,
+}
+
+impl LoginAttempt {
+    /// Counts the attempt against the IP and username limits (those not set to 0), or says
+    /// how long to wait when one is reached.
+    pub async fn begin(state: &AppState, ip: IpAddr, username: &str) -> Result<Self, Duration> {
+        let s = &state.settings;
+        let mut counters = Vec::with_capacity(2);
+        if s.login_limit_per_ip > 0 {
+            counters.push(Counter {
+                key: ip_key(ip),
+                limit: s.login_limit_per_ip,
+            });
+        }
+        let user_key = (s.login_limit_per_user > 0).then(|| user_key(username));
+        if let Some(key) = &user_key {
+            counters.push(Counter {
+                key: key.clone(),
+                limit: s.login_limit_per_user,
+            });
+        }
+        if !counters.is_empty() {
+            let window = Duration::from_secs(s.login_limit_window);
+            state
+                .ephemeral
+                .hit(&counters, window)
+                .await
+                .map_err(|limited| {
+                    tracing::warn!(%ip, "sign-in rate limit reached");
+                    limited.retry_after
+                })?;
+        }
+        Ok(Self { user_key })
+    }
+
+    pub async fn succeeded(self, state: &AppState) {
+        if let Some(key) = self.user_key {
+            state.ephemeral.reset(&key).await;
+        }
+    }
+}
+
+/// `Retry-After` seconds for a wait.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    crate::ephemeral::retry_after_secs(wait)
+}
+
+/// IPv4 addresses count one by one; IPv6 ones by /64, the block one subscriber usually holds.
+fn ip_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("login-ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("login-ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("login-ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// Usernames are compared as emails are (case-insensitively) and hashed, so keys stay short
+/// and Redis holds no addresses.
+fn user_key(username: &str) -> String {
+    let normalized = username.trim().to_lowercase();
+    format!(
+        "login-user:{}",
+        URL_SAFE_NO_PAD.encode(&Sha256::digest(normalized.as_bytes())[..18])
+    )
+}
+
+/// The client's address: the socket peer, unless the peer is a trusted proxy; then the
+/// rightmost `X-Forwarded-For` entry that is not itself a trusted proxy (entries to its left
+/// are whatever the client claimed, and are ignored).
+pub fn client_ip(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => continue,
+            Ok(ip) => return ip,
+            // A malformed entry ends what can be believed.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(client_ip(peer, &["1.2.3.4"], &[]), peer);
+        assert_eq!(client_ip(peer, &["1.2.3.4"], &nets(&["10.0.0.0/8"])), peer);
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted = nets(&["10.0.0.0/8"]);
+        assert_eq!(
+            client_ip(proxy, &["6.6.6.6, 1.2.3.4"], &trusted),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_ip(proxy, &["6.6.6.6", "1.2.3.4, 10.0.0.7"], &trusted),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(proxy, &["garbage"], &trusted), proxy);
+        assert_eq!(client_ip(proxy, &[], &trusted), proxy);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a = ip_key("2001:db8:1:2::1".parse().unwrap());
+        let b = ip_key("2001:db8:1:2:ffff::9".parse().unwrap());
+        let c = ip_key("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            ip_key("::ffff:192.0.2.1".parse().unwrap()),
+            ip_key("192.0.2.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn usernames_are_case_insensitive_and_hashed() {
+        assert_eq!(
+            user_key("Alice@Example.com "),
+            user_key("alice@example.com")
+        );
+        assert!(!user_key("alice@example.com").contains("alice"));
+    }
+}

@@ -1,0 +1,206 @@
+//! The in-process implementation: one node, bounded in memory.
+
+use super::{Counter, Limited};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Entries per map before the oldest information is dropped (about 10 MB at most).
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+pub struct Memory {
+    capacity: usize,
+    revoked: Mutex<Blocklist>,
+    counters: Mutex<HashMap<String, Window>>,
+}
+
+#[derive(Default)]
+struct Blocklist {
+    entries: HashMap<String, i64>,
+    /// When the list was full, ids were left to the database alone; until the last of them
+    /// expires this list cannot answer "not revoked" by itself.
+    incomplete_until: i64,
+}
+
+struct Window {
+    count: u32,
+    resets_at: Instant,
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Memory {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            revoked: Mutex::default(),
+            counters: Mutex::default(),
+        }
+    }
+
+    fn blocklist(&self) -> std::sync::MutexGuard<'_, Blocklist> {
+        self.revoked.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn windows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Window>> {
+        self.counters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn revoke_jti(&self, jti: &str, exp: i64) {
+        let now = unix_now();
+        if exp <= now {
+            return;
+        }
+        let mut list = self.blocklist();
+        if list.entries.len() >= self.capacity && !list.entries.contains_key(jti) {
+            list.entries.retain(|_, e| *e > now);
+        }
+        if list.entries.len() >= self.capacity && !list.entries.contains_key(jti) {
+            list.incomplete_until = list.incomplete_until.max(exp);
+            return;
+        }
+        list.entries.insert(jti.to_owned(), exp);
+    }
+
+    pub fn is_revoked(&self, jti: &str) -> Option<bool> {
+        let now = unix_now();
+        let list = self.blocklist();
+        match list.entries.get(jti) {
+            Some(exp) if *exp > now => Some(true),
+            _ if list.incomplete_until > now => None,
+            _ => Some(false),
+        }
+    }
+
+    pub fn load_revoked(&self, entries: &[(String, i64)]) {
+        for (jti, exp) in entries {
+            self.revoke_jti(jti, *exp);
+        }
+    }
+
+    pub fn hit(&self, counters: &[Counter], window: Duration) -> Result<(), Limited> {
+        let now = Instant::now();
+        let mut windows = self.windows();
+        let mut wait = Duration::ZERO;
+        for c in counters {
+            if let Some(w) = windows.get(&c.key)
+                && w.resets_at > now
+                && w.count >= c.limit
+            {
+                wait = wait.max(w.resets_at - now);
+            }
+        }
+        if !wait.is_zero() {
+            return Err(Limited { retry_after: wait });
+        }
+        if windows.len() + counters.len() > self.capacity {
+            evict(&mut windows, now, self.capacity);
+        }
+        for c in counters {
+            let w = windows.entry(c.key.clone()).or_insert(Window {
+                count: 0,
+                resets_at: now + window,
+            });
+            if w.resets_at <= now {
+                *w = Window {
+                    count: 0,
+                    resets_at: now + window,
+                };
+            }
+            w.count += 1;
+        }
+        Ok(())
+    }
+
+    pub fn reset(&self, key: &str) {
+        self.windows().remove(key);
+    }
+}
+
+/// Makes room: expired windows first, then those holding a single attempt, then the half
+/// closest to their reset. Counters that matter (many attempts) are the last to go.
+fn evict(windows: &mut HashMap<String, Window>, now: Instant, capacity: usize) {
+    windows.retain(|_, w| w.resets_at > now);
+    if windows.len() < capacity {
+        return;
+    }
+    windows.retain(|_, w| w.count > 1);
+    if windows.len() < capacity {
+        return;
+    }
+    let mut resets: Vec<Instant> = windows.values().map(|w| w.resets_at).collect();
+    resets.sort_unstable();
+    let cut = resets[resets.len() / 2];
+    windows.retain(|_, w| w.resets_at > cut);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter(key: &str, limit: u32) -> Counter {
+        Counter {
+            key: key.into(),
+            limit,
+        }
+    }
+
+    #[test]
+    fn a_refused_attempt_is_not_counted_and_all_or_nothing() {
+        let m = Memory::new(100);
+        let w = Duration::from_secs(60);
+        assert!(m.hit(&[counter("ip", 3), counter("user", 1)], w).is_ok());
+        // "user" is full: nothing is counted, "ip" stays at 1.
+        let limited = m
+            .hit(&[counter("ip", 3), counter("user", 1)], w)
+            .unwrap_err();
+        assert!(limited.retry_after <= w && !limited.retry_after.is_zero());
+        assert!(m.hit(&[counter("ip", 3)], w).is_ok());
+        assert!(m.hit(&[counter("ip", 3)], w).is_ok());
+        assert!(m.hit(&[counter("ip", 3)], w).is_err());
+        m.reset("user");
+        assert!(m.hit(&[counter("user", 1)], w).is_ok());
+    }
+
+    #[test]
+    fn windows_reset_after_their_length() {
+        let m = Memory::new(100);
+        let w = Duration::from_millis(30);
+        assert!(m.hit(&[counter("k", 1)], w).is_ok());
+        assert!(m.hit(&[counter("k", 1)], w).is_err());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(m.hit(&[counter("k", 1)], w).is_ok());
+    }
+
+    #[test]
+    fn counters_stay_bounded_and_keep_the_busy_keys() {
+        let m = Memory::new(10);
+        let w = Duration::from_secs(60);
+        for _ in 0..3 {
+            let _ = m.hit(&[counter("busy", 3)], w);
+        }
+        for i in 0..100 {
+            let _ = m.hit(&[counter(&format!("k{i}"), 3)], w);
+        }
+        assert!(m.windows().len() <= 10);
+        assert!(m.hit(&[counter("busy", 3)], w).is_err());
+    }
+
+    #[test]
+    fn a_full_blocklist_says_it_does_not_know() {
+        let m = Memory::new(2);
+        let exp = unix_now() + 60;
+        m.revoke_jti("a", exp);
+        m.revoke_jti("b", exp);
+        assert_eq!(m.is_revoked("a"), Some(true));
+        assert_eq!(m.is_revoked("zzz"), Some(false));
+        m.revoke_jti("c", exp);
+        assert_eq!(m.is_revoked("c"), None);
+        assert_eq!(m.is_revoked("a"), Some(true));
+        // Expired ids are neither kept nor reported.
+        m.revoke_jti("old", unix_now() - 1);
+        assert_eq!(m.blocklist().entries.len(), 2);
+    }
+}

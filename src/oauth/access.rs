@@ -1,0 +1,113 @@
+//! Verifying irongate's own access tokens where irongate consumes them (userinfo,
+//! introspection, log out everywhere): signature by a published key, RS256 only, `typ`
+//! `at+jwt`, issuer, audience, expiry without leeway, revocation, and the user's state.
+
+use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims, stamp_digest};
+use crate::ephemeral::UserStatus;
+use crate::startup::AppState;
+use crate::store::{self, StoreError, User};
+use jsonwebtoken::{Algorithm, Validation};
+
+/// Why a bearer token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    /// Not a valid, current access token (RFC 6750 `invalid_token`).
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// The check could not be made (database down): fail closed, answer 503.
+    #[error("unavailable")]
+    Unavailable,
+}
+
+impl From<StoreError> for Rejected {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "checking an access token failed");
+        Rejected::Unavailable
+    }
+}
+
+/// A verified access token, with the user it belongs to when the caller asked for the record.
+pub struct Verified {
+    pub claims: AccessClaims,
+    pub user: Option<User>,
+}
+
+impl Verified {
+    /// A token issued to a client for itself (client_credentials) rather than to a user.
+    pub fn is_client_token(&self) -> bool {
+        self.claims.sst.is_none()
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.claims.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+fn validation(state: &AppState) -> Validation {
+    let mut v = Validation::new(Algorithm::RS256);
+    v.leeway = 0;
+    v.validate_nbf = true;
+    v.set_issuer(&[&state.settings.issuer]);
+    v.set_audience(&[&state.settings.audience]);
+    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    v
+}
+
+/// The signature, header and claim checks, with no storage lookups.
+pub fn decode(state: &AppState, token: &str) -> Result<AccessClaims, Rejected> {
+    let data = state
+        .keys
+        .verify::<AccessClaims>(token, &validation(state))
+        .map_err(|_| Rejected::Invalid("the access token is invalid"))?;
+    // RFC 9068 §4 / RFC 8725 §3.11: only explicitly typed access tokens (an ID token is not one).
+    let typ = data.header.typ.as_deref().unwrap_or("");
+    let typ = typ.strip_prefix("application/").unwrap_or(typ);
+    if !typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) {
+        return Err(Rejected::Invalid("the token is not an access token"));
+    }
+    // Irongate's own clock: a token is dead at `exp`, not a leeway later.
+    if data.claims.exp <= chrono::Utc::now().timestamp() {
+        return Err(Rejected::Invalid("the access token has expired"));
+    }
+    Ok(data.claims)
+}
+
+/// Every check, including revocation and the user's current state. With `load_user` the
+/// user's record is read from the database (never the cache) and returned.
+pub async fn verify(state: &AppState, token: &str, load_user: bool) -> Result<Verified, Rejected> {
+    let claims = decode(state, token)?;
+    if state.revocations.is_revoked(&claims.jti).await? {
+        return Err(Rejected::Invalid("the access token has been revoked"));
+    }
+    let Some(sst) = claims.sst.clone() else {
+        // A client's own token: its subject is the client.
+        if claims.sub != claims.client_id {
+            return Err(Rejected::Invalid("the access token is invalid"));
+        }
+        return Ok(Verified { claims, user: None });
+    };
+    let (status, user) = match (load_user, state.ephemeral.cached_user(&claims.sub).await) {
+        (false, Some(status)) => (status, None),
+        _ => {
+            let id = claims.sub.clone();
+            let user = state
+                .store
+                .run(move |c| store::find_user_by_id(c, &id))
+                .await?
+                .ok_or(Rejected::Invalid("the access token is invalid"))?;
+            let status = UserStatus {
+                active: user.is_active,
+                stamp_digest: stamp_digest(&user.security_stamp),
+            };
+            state.ephemeral.cache_user(&user.id, &status).await;
+            (status, Some(user))
+        }
+    };
+    if !status.active {
+        return Err(Rejected::Invalid("the user is disabled"));
+    }
+    if status.stamp_digest != sst {
+        return Err(Rejected::Invalid("the session has ended"));
+    }
+    Ok(Verified { claims, user })
+}

@@ -1,0 +1,47 @@
+//! Revocation (RFC 7009) and introspection (RFC 7662): client-authenticated form POSTs.
+
+use super::common::{authorization, no_store, oauth_error, post_only, read_form};
+use crate::oauth::client_auth;
+use crate::oauth::discovery::paths;
+use crate::oauth::revocation;
+use crate::startup::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_only(paths::REVOCATION, post_revoke))
+        .service(post_only(paths::INTROSPECTION, post_introspect));
+}
+
+async fn post_revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let result = async {
+        let form = read_form(&req, payload).await?;
+        let client = client_auth::authenticate(&state.store, authorization(&req), &form).await?;
+        revocation::revoke(&state, &client, &form).await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store(HttpResponse::Ok()).finish(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+async fn post_introspect(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let result = async {
+        let form = read_form(&req, payload).await?;
+        let client = client_auth::authenticate(&state.store, authorization(&req), &form).await?;
+        revocation::introspect(&state, &client, &form).await
+    }
+    .await;
+    match result {
+        Ok(body) => no_store(HttpResponse::Ok()).json(body),
+        Err(e) => oauth_error(&e),
+    }
+}

@@ -1,0 +1,155 @@
+//! Refresh tokens (stored as SHA-256 only) and revoked access-token ids.
+
+use super::schema::{refresh_tokens, revoked_tokens};
+use super::{DbConnection, StoreError};
+use diesel::prelude::*;
+
+/// A refresh token as stored; `token_hash` is the SHA-256 of the token the client holds.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    /// Digest of the user's security stamp when the family began; a changed stamp ends it.
+    pub stamp_digest: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    /// Absolute end of the whole family (`refresh_token_ttl` after the first token).
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub access_jti: String,
+    pub access_exp: i64,
+}
+
+/// A revoked access token: its id and when it would have expired anyway.
+pub type RevokedJti = (String, i64);
+
+pub fn insert_refresh_token(
+    conn: &mut DbConnection,
+    token: &RefreshToken,
+) -> Result<(), StoreError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(token)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<RefreshToken>, StoreError> {
+    Ok(refresh_tokens::table
+        .find(token_hash)
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks `old_hash` used and stores its successor, atomically: of several concurrent rotations
+/// of one token exactly one succeeds. Returns false when the token was already used or revoked.
+pub fn rotate_refresh_token(
+    conn: &mut DbConnection,
+    old_hash: &str,
+    now: i64,
+    successor: &RefreshToken,
+) -> Result<bool, StoreError> {
+    conn.transaction(|conn| {
+        let claimed = diesel::update(
+            refresh_tokens::table
+                .find(old_hash)
+                .filter(refresh_tokens::used_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(now))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Ok(false);
+        }
+        insert_refresh_token(conn, successor)?;
+        Ok(true)
+    })
+}
+
+/// Revokes every token of a family; returns the ids of the access tokens issued from it that
+/// have not expired yet (the caller blocklists them).
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    family_id: &str,
+    now: i64,
+) -> Result<Vec<RevokedJti>, StoreError> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::access_exp.gt(now))
+        .select((refresh_tokens::access_jti, refresh_tokens::access_exp))
+        .load(conn)?)
+}
+
+/// Revokes every refresh token of a user ("log out everywhere", disable).
+pub fn revoke_user_refresh_tokens(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?)
+}
+
+/// Records a revoked access token; recording one twice is not an error.
+pub fn insert_revoked(
+    conn: &mut DbConnection,
+    jti: &str,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    let result = diesel::insert_into(revoked_tokens::table)
+        .values((
+            revoked_tokens::jti.eq(jti),
+            revoked_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn);
+    match result.map_err(StoreError::from) {
+        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError> {
+    let n: i64 = revoked_tokens::table
+        .filter(revoked_tokens::jti.eq(jti))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Every revoked access token that has not expired: what the blocklist must hold.
+pub fn unexpired_revoked(conn: &mut DbConnection, now: i64) -> Result<Vec<RevokedJti>, StoreError> {
+    Ok(revoked_tokens::table
+        .filter(revoked_tokens::expires_at.gt(now))
+        .select((revoked_tokens::jti, revoked_tokens::expires_at))
+        .load(conn)?)
+}
+
+/// Deletes what can no longer matter: expired blocklist entries and refresh-token families
+/// past their absolute lifetime. Returns the number of rows removed.
+pub fn delete_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StoreError> {
+    let revoked = diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now)))
+        .execute(conn)?;
+    let refresh = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
+        .execute(conn)?;
+    Ok(revoked + refresh)
+}
