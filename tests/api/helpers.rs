@@ -290,6 +290,75 @@ impl TestApp {
     }
 }
 
+/// A client created with the CLI.
+pub struct Client {
+    pub id: String,
+    pub secret: String,
+}
+
+pub fn create_client(app: &TestApp, args: &[&str]) -> Client {
+    let mut full = vec!["client", "create", "--name", "test"];
+    full.extend_from_slice(args);
+    let out = app.env.cli(&full, None).json();
+    Client {
+        id: out["client_id"].as_str().unwrap().into(),
+        secret: out["client_secret"].as_str().unwrap_or("").into(),
+    }
+}
+
+/// Creates a user with a password; returns their id (`sub`).
+pub fn create_user(app: &TestApp, email: &str, password: &str) -> String {
+    app.env
+        .cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Test User",
+                "--password-stdin",
+            ],
+            Some(password),
+        )
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// POSTs a form to the token endpoint.
+pub async fn post(
+    app: &TestApp,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    post_to(app, "/token", basic, form).await
+}
+
+/// POSTs a form to `path`, with HTTP Basic client authentication when given.
+pub async fn post_to(
+    app: &TestApp,
+    path: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app.http.post(app.url(path)).form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    req.send().await.unwrap()
+}
+
+/// Status, headers and JSON body of a response.
+pub async fn json_of(
+    resp: reqwest::Response,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.json().await.unwrap())
+}
+
 /// Polls `check` every 100 ms until it holds or `secs` pass.
 pub async fn eventually<F, Fut>(secs: u64, mut check: F) -> bool
 where

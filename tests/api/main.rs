@@ -5,5 +5,6 @@ mod config;
 mod discovery;
 mod helpers;
 mod jwks;
+mod refresh;
 mod storage;
 mod token;

@@ -1,59 +1,9 @@
 //! The token endpoint: client authentication, client_credentials and password grants, errors.
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Client, TestApp, create_client, create_user, json_of, post, spawn_app};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
-
-struct Client {
-    id: String,
-    secret: String,
-}
-
-fn create_client(app: &TestApp, args: &[&str]) -> Client {
-    let mut full = vec!["client", "create", "--name", "test"];
-    full.extend_from_slice(args);
-    let out = app.env.cli(&full, None).json();
-    Client {
-        id: out["client_id"].as_str().unwrap().into(),
-        secret: out["client_secret"].as_str().unwrap_or("").into(),
-    }
-}
-
-fn create_user(app: &TestApp, email: &str, password: &str) {
-    app.env
-        .cli(
-            &[
-                "user",
-                "create",
-                "--email",
-                email,
-                "--name",
-                "Test User",
-                "--password-stdin",
-            ],
-            Some(password),
-        )
-        .json();
-}
-
-async fn post(
-    app: &TestApp,
-    basic: Option<(&str, &str)>,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = app.http.post(app.url("/token")).form(form);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    req.send().await.unwrap()
-}
-
-async fn json_of(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.json().await.unwrap())
-}
 
 async fn verify(app: &TestApp, token: &str, aud: &str) -> Value {
     let jwks = app.jwks().await;
