@@ -8,3 +8,4 @@ mod jwks;
 mod refresh;
 mod storage;
 mod token;
+mod userinfo;
