@@ -6,6 +6,7 @@ mod discovery;
 mod helpers;
 mod jwks;
 mod refresh;
+mod revocation;
 mod storage;
 mod token;
 mod userinfo;

@@ -1,8 +1,7 @@
 //! The refresh_token grant: rotation, reuse detection, binding, scope, lifetime, races.
 
 use crate::helpers::{
-    Client, TestApp, TestEnv, create_client, create_user, json_of, post, spawn_app,
-    spawn_app_with,
+    Client, TestApp, TestEnv, create_client, create_user, json_of, post, spawn_app, spawn_app_with,
 };
 use serde_json::Value;
 
@@ -73,7 +72,10 @@ pub async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
 }
 
 fn rt(body: &Value) -> String {
-    body["refresh_token"].as_str().expect("a refresh token").to_owned()
+    body["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned()
 }
 
 fn at(body: &Value) -> String {
@@ -99,7 +101,10 @@ async fn sec_30_rotation_and_reuse_revokes_the_whole_family() {
 
     // RT1 again: likely theft. It fails, and so does everything of its family.
     let (status, body) = refresh(&app, &c, &rt1, None).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, body) = refresh(&app, &c, &rt2, None).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -139,9 +144,15 @@ async fn sec_31_a_refresh_token_is_bound_to_its_client() {
     );
     let body = login(&app, &c1, "openid").await;
     let (status, other) = refresh(&app, &c2, &rt(&body), None).await;
-    assert_eq!((status, other["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, other["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, _) = refresh(&app, &c1, &rt(&body), None).await;
-    assert_eq!(status, 200, "another client's attempt does not burn the token");
+    assert_eq!(
+        status, 200,
+        "another client's attempt does not burn the token"
+    );
 }
 
 #[tokio::test]
@@ -150,7 +161,10 @@ async fn sec_32_a_refresh_cannot_widen_scope() {
     let (c, _) = setup(&app);
     let body = login(&app, &c, "openid email").await;
     let (status, wider) = refresh(&app, &c, &rt(&body), Some("openid email users:read")).await;
-    assert_eq!((status, wider["error"].as_str()), (400, Some("invalid_scope")));
+    assert_eq!(
+        (status, wider["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
     let (status, narrower) = refresh(&app, &c, &rt(&body), Some("openid")).await;
     assert_eq!(status, 200, "{narrower}");
     assert_eq!(narrower["scope"], "openid");
@@ -167,7 +181,10 @@ async fn sec_33_a_family_ends_at_its_absolute_lifetime() {
     let body = login(&app, &c, "openid").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, body) = refresh(&app, &c, &rt(&body), None).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 /// REL-03 / SEC-30: of many concurrent uses of one refresh token exactly one succeeds.
@@ -203,7 +220,10 @@ async fn refresh_tokens_only_for_clients_registered_for_them() {
         .await,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
 }
 
 /// Bad inputs, including SEC-40: an access or ID token is not a refresh token.
@@ -213,10 +233,18 @@ async fn refresh_bad_inputs_sec_40() {
     let (c, _) = setup(&app);
     let body = login(&app, &c, "openid").await;
     let (status, _, missing) = json_of(
-        post(&app, Some((&c.id, &c.secret)), &[("grant_type", "refresh_token")]).await,
+        post(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[("grant_type", "refresh_token")],
+        )
+        .await,
     )
     .await;
-    assert_eq!((status, missing["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (status, missing["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
     let long = "x".repeat(5000);
     for token in [
         "garbage",
@@ -225,7 +253,11 @@ async fn refresh_bad_inputs_sec_40() {
         body["id_token"].as_str().unwrap(),
     ] {
         let (status, err) = refresh(&app, &c, token, None).await;
-        assert_eq!((status, err["error"].as_str()), (400, Some("invalid_grant")), "{token}");
+        assert_eq!(
+            (status, err["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{token}"
+        );
     }
     // None of that harmed the real token.
     assert_eq!(refresh(&app, &c, &rt(&body), None).await.0, 200);

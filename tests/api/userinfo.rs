@@ -67,7 +67,11 @@ async fn sec_41_userinfo_get_and_post_return_claims_by_scope() {
             .unwrap(),
     )
     .await;
-    assert_eq!((status, &in_body), (200, &info), "POST with the token in the body");
+    assert_eq!(
+        (status, &in_body),
+        (200, &info),
+        "POST with the token in the body"
+    );
 
     // Only what the scopes grant (SEC-29).
     let narrow = login(&app, &c, "openid").await;
@@ -107,7 +111,10 @@ async fn sec_41_userinfo_refusals_follow_rfc_6750() {
         .await
         .unwrap();
     let (status, _, err) = json_of(resp).await;
-    assert_eq!((status, err["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
     // Wrong method.
     let resp = app.http.delete(app.url("/userinfo")).send().await.unwrap();
     assert_eq!(resp.status(), 405);
@@ -116,11 +123,22 @@ async fn sec_41_userinfo_refusals_follow_rfc_6750() {
     let no_openid = login(&app, &c, "email").await;
     let service = create_client(
         &app,
-        &["--grant-type", "client_credentials", "--scope", "openid", "--scope", "users:read"],
+        &[
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "openid",
+            "--scope",
+            "users:read",
+        ],
     );
     let (_, _, cc) = json_of(
-        post(&app, Some((&service.id, &service.secret)), &[("grant_type", "client_credentials")])
-            .await,
+        post(
+            &app,
+            Some((&service.id, &service.secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
     )
     .await;
     for token in [&no_openid["access_token"], &cc["access_token"]] {
@@ -128,7 +146,10 @@ async fn sec_41_userinfo_refusals_follow_rfc_6750() {
         assert_eq!(status, 403, "{err}");
         assert_eq!(err["error"], "insufficient_scope");
         let challenge = challenge(&headers);
-        assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+        assert!(
+            challenge.contains("error=\"insufficient_scope\""),
+            "{challenge}"
+        );
         assert!(challenge.contains("scope=\"openid\""), "{challenge}");
     }
 }
@@ -210,7 +231,8 @@ async fn sec_39_jwt_attack_battery_at_userinfo() {
     ];
     // The payload changed after signing.
     let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-    parts[1] = URL_SAFE_NO_PAD.encode(with(&claims, json!({"scope": "openid email admin"})).to_string());
+    parts[1] =
+        URL_SAFE_NO_PAD.encode(with(&claims, json!({"scope": "openid email admin"})).to_string());
     cases.push(("modified payload", parts.join(".")));
     // Signed by a key irongate never published, with kid tricks and key-location headers.
     let attacker = EncodingKey::from_rsa_pem(ATTACKER_KEY.as_bytes()).unwrap();
@@ -232,29 +254,47 @@ async fn sec_39_jwt_attack_battery_at_userinfo() {
     // Properly signed by a published key, but wrong in what it says.
     let mut id_typed = at_header();
     id_typed.typ = Some("JWT".into());
-    cases.push(("JWT typ (an ID token is not an access token)", signed(&id_typed, &claims)));
-    cases.push(("the real ID token", body["id_token"].as_str().unwrap().to_owned()));
+    cases.push((
+        "JWT typ (an ID token is not an access token)",
+        signed(&id_typed, &claims),
+    ));
+    cases.push((
+        "the real ID token",
+        body["id_token"].as_str().unwrap().to_owned(),
+    ));
     for (name, changes) in [
         ("expired", json!({"exp": now - 1})),
         ("expires now (no leeway)", json!({"exp": now})),
         ("no exp", json!({"exp": null})),
         ("nbf in an hour", json!({"nbf": now + 3600})),
         ("other audience", json!({"aud": c.id})),
-        ("other issuer", json!({"iss": format!("{}.evil", app.address)})),
+        (
+            "other issuer",
+            json!({"iss": format!("{}.evil", app.address)}),
+        ),
         ("no jti", json!({"jti": null})),
-        ("other security stamp", json!({"sst": "AAAAAAAAAAAAAAAAAAAAAA"})),
+        (
+            "other security stamp",
+            json!({"sst": "AAAAAAAAAAAAAAAAAAAAAA"}),
+        ),
         ("unknown user", json!({"sub": "nobody"})),
     ] {
         cases.push((name, signed(&at_header(), &with(&claims, changes))));
     }
-    cases.push(("refresh token as bearer", body["refresh_token"].as_str().unwrap().to_owned()));
+    cases.push((
+        "refresh token as bearer",
+        body["refresh_token"].as_str().unwrap().to_owned(),
+    ));
     cases.push(("garbage", "not-a-token".into()));
 
     for (name, token) in &cases {
         let (status, headers, err) = get(&app, token).await;
         assert_eq!(status, 401, "{name}: {err}");
         assert_eq!(err["error"], "invalid_token", "{name}");
-        assert!(challenge(&headers).contains("error=\"invalid_token\""), "{name}");
+        assert!(
+            challenge(&headers).contains("error=\"invalid_token\""),
+            "{name}"
+        );
     }
     // The untouched token still works: the battery proves the checks, not a broken endpoint.
     assert_eq!(get(&app, &good).await.0, 200);

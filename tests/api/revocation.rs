@@ -1,0 +1,403 @@
+//! Revocation (RFC 7009), introspection (RFC 7662) and log out everywhere.
+
+use crate::helpers::{Client, TestApp, create_client, json_of, post, post_to, spawn_app};
+use crate::refresh::{PASSWORD, login, refresh, setup, userinfo_status};
+use serde_json::{Value, json};
+
+async fn revoke(app: &TestApp, c: &Client, token: &str) -> u16 {
+    post_to(
+        app,
+        "/revoke",
+        Some((&c.id, &c.secret)),
+        &[("token", token)],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+async fn introspect(app: &TestApp, c: &Client, token: &str) -> Value {
+    let (status, headers, body) = json_of(
+        post_to(
+            app,
+            "/introspect",
+            Some((&c.id, &c.secret)),
+            &[("token", token)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    body
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn sec_34_revoking_a_refresh_token_revokes_its_family_and_access_tokens() {
+    let app = spawn_app().await;
+    let (c, _) = setup(&app);
+    let first = login(&app, &c, "openid").await;
+    let (_, second) = refresh(&app, &c, &s(&first, "refresh_token"), None).await;
+    let other_session = login(&app, &c, "openid").await;
+
+    assert_eq!(revoke(&app, &c, &s(&second, "refresh_token")).await, 200);
+    let (status, err) = refresh(&app, &c, &s(&second, "refresh_token"), None).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(
+        userinfo_status(&app, &s(&second, "access_token")).await,
+        401
+    );
+    assert_eq!(userinfo_status(&app, &s(&first, "access_token")).await, 401);
+    assert_eq!(
+        introspect(&app, &c, &s(&second, "access_token")).await,
+        json!({ "active": false })
+    );
+    // Another family of the same user is untouched.
+    assert_eq!(
+        userinfo_status(&app, &s(&other_session, "access_token")).await,
+        200
+    );
+    assert_eq!(
+        refresh(&app, &c, &s(&other_session, "refresh_token"), None)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn sec_34_revoking_an_access_token_blocklists_its_jti() {
+    let app = spawn_app().await;
+    let (c, _) = setup(&app);
+    let body = login(&app, &c, "openid").await;
+    let token = s(&body, "access_token");
+    assert_eq!(introspect(&app, &c, &token).await["active"], true);
+    assert_eq!(revoke(&app, &c, &token).await, 200);
+    assert_eq!(userinfo_status(&app, &token).await, 401);
+    assert_eq!(
+        introspect(&app, &c, &token).await,
+        json!({ "active": false })
+    );
+    // Revoked again: still 200. The refresh token lives on.
+    assert_eq!(revoke(&app, &c, &token).await, 200);
+    assert_eq!(
+        refresh(&app, &c, &s(&body, "refresh_token"), None).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn sec_34_revocation_bad_inputs() {
+    let app = spawn_app().await;
+    let (c1, _) = setup(&app);
+    let c2 = create_client(&app, &["--grant-type", "client_credentials"]);
+    let body = login(&app, &c1, "openid").await;
+
+    assert_eq!(
+        revoke(&app, &c1, "garbage").await,
+        200,
+        "unknown tokens: 200"
+    );
+    assert_eq!(revoke(&app, &c1, "a.b.c").await, 200);
+    // Another client's tokens are left alone.
+    assert_eq!(revoke(&app, &c2, &s(&body, "refresh_token")).await, 200);
+    assert_eq!(revoke(&app, &c2, &s(&body, "access_token")).await, 200);
+    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 200);
+    // Unauthenticated, wrongly authenticated, no token, wrong method, JSON body.
+    let resp = post_to(&app, "/revoke", None, &[("token", "x")]).await;
+    assert_eq!(resp.status(), 401);
+    let resp = post_to(&app, "/revoke", Some((&c1.id, "wrong")), &[("token", "x")]).await;
+    assert_eq!(resp.status(), 401);
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    let (status, _, err) =
+        json_of(post_to(&app, "/revoke", Some((&c1.id, &c1.secret)), &[]).await).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    assert_eq!(
+        app.http
+            .get(app.url("/revoke"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+    let resp = app
+        .http
+        .post(app.url("/revoke"))
+        .basic_auth(&c1.id, Some(&c1.secret))
+        .json(&json!({ "token": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // All of that left the tokens working.
+    assert_eq!(
+        refresh(&app, &c1, &s(&body, "refresh_token"), None).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn sec_35_introspection_members_and_who_may_ask() {
+    let app = spawn_app().await;
+    let (c1, user) = setup(&app);
+    let c2 = create_client(
+        &app,
+        &[
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "users:read",
+        ],
+    );
+    let public = create_client(&app, &["--public", "--redirect-uri", "https://app.test/cb"]);
+    let body = login(&app, &c1, "openid email").await;
+    let access = s(&body, "access_token");
+    let refresh_token = s(&body, "refresh_token");
+
+    let active = introspect(&app, &c1, &access).await;
+    let mut keys: Vec<&str> = active
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "active",
+            "aud",
+            "client_id",
+            "exp",
+            "iat",
+            "iss",
+            "jti",
+            "scope",
+            "sub",
+            "token_type"
+        ]
+    );
+    assert_eq!(active["token_type"], "access_token");
+    assert_eq!(active["sub"], user.as_str());
+    assert_eq!(active["client_id"], c1.id.as_str());
+    assert_eq!(active["scope"], "email openid");
+    assert_eq!(active["iss"], app.address.as_str());
+    // Any confidential client may introspect access tokens.
+    assert_eq!(introspect(&app, &c2, &access).await, active);
+
+    let rt = introspect(&app, &c1, &refresh_token).await;
+    let mut keys: Vec<&str> = rt.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "active",
+            "client_id",
+            "exp",
+            "iat",
+            "iss",
+            "scope",
+            "sub",
+            "token_type"
+        ]
+    );
+    assert_eq!(rt["token_type"], "refresh_token");
+    assert_eq!(rt["sub"], user.as_str());
+    // Refresh tokens only by their own client.
+    assert_eq!(
+        introspect(&app, &c2, &refresh_token).await,
+        json!({ "active": false })
+    );
+
+    // A client_credentials token: active, its subject the client.
+    let (_, _, cc) = json_of(
+        post(
+            &app,
+            Some((&c2.id, &c2.secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+    )
+    .await;
+    let cc_info = introspect(&app, &c1, &s(&cc, "access_token")).await;
+    assert_eq!(cc_info["sub"], c2.id.as_str());
+
+    for garbage in ["garbage", "a.b.c", &"x".repeat(3000)] {
+        assert_eq!(
+            introspect(&app, &c1, garbage).await,
+            json!({ "active": false })
+        );
+    }
+    // A used refresh token is no longer active.
+    let (_, rotated) = refresh(&app, &c1, &refresh_token, None).await;
+    assert_eq!(
+        introspect(&app, &c1, &refresh_token).await,
+        json!({ "active": false })
+    );
+    assert_eq!(
+        introspect(&app, &c1, &s(&rotated, "refresh_token")).await["active"],
+        true
+    );
+
+    // Who may not ask: nobody unauthenticated, no public client.
+    let resp = post_to(&app, "/introspect", None, &[("token", access.as_str())]).await;
+    assert_eq!(resp.status(), 401);
+    let resp = post_to(
+        &app,
+        "/introspect",
+        None,
+        &[
+            ("token", access.as_str()),
+            ("client_id", public.id.as_str()),
+        ],
+    )
+    .await;
+    let (status, _, err) = json_of(resp).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, _, err) =
+        json_of(post_to(&app, "/introspect", Some((&c1.id, &c1.secret)), &[]).await).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+}
+
+#[tokio::test]
+async fn sec_35_expired_access_tokens_are_inactive() {
+    let app =
+        crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| s.access_token_ttl = 1)
+            .await;
+    let (c, _) = setup(&app);
+    let body = login(&app, &c, "openid").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        introspect(&app, &c, &s(&body, "access_token")).await,
+        json!({ "active": false })
+    );
+    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 401);
+}
+
+#[tokio::test]
+async fn log_out_everywhere_with_the_users_own_token() {
+    let app = spawn_app().await;
+    let (c, _) = setup(&app);
+    let laptop = login(&app, &c, "openid").await;
+    let phone = login(&app, &c, "openid").await;
+
+    let resp = app.http.post(app.url("/logout-all")).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "a token is required");
+    let service = create_client(&app, &["--grant-type", "client_credentials"]);
+    let (_, _, cc) = json_of(
+        post(
+            &app,
+            Some((&service.id, &service.secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+    )
+    .await;
+    let resp = app
+        .http
+        .post(app.url("/logout-all"))
+        .bearer_auth(s(&cc, "access_token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        401,
+        "a client's own token has no user to log out"
+    );
+
+    let resp = app
+        .http
+        .post(app.url("/logout-all"))
+        .bearer_auth(s(&laptop, "access_token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    for session in [&laptop, &phone] {
+        assert_eq!(
+            userinfo_status(&app, &s(session, "access_token")).await,
+            401
+        );
+        assert_eq!(
+            introspect(&app, &c, &s(session, "access_token")).await,
+            json!({ "active": false })
+        );
+        assert_eq!(
+            introspect(&app, &c, &s(session, "refresh_token")).await,
+            json!({ "active": false })
+        );
+        let (status, _) = refresh(&app, &c, &s(session, "refresh_token"), None).await;
+        assert_eq!(status, 400);
+    }
+    // Signing in again works.
+    let again = login(&app, &c, "openid").await;
+    assert_eq!(userinfo_status(&app, &s(&again, "access_token")).await, 200);
+}
+
+#[tokio::test]
+async fn cli_logout_all_and_disable_end_every_token() {
+    let app = spawn_app().await;
+    let (c, _) = setup(&app);
+    let body = login(&app, &c, "openid").await;
+    app.env
+        .cli(
+            &["user", "logout-all", "--email", "ALICE@example.com"],
+            None,
+        )
+        .json();
+    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 401);
+    assert_eq!(
+        refresh(&app, &c, &s(&body, "refresh_token"), None).await.0,
+        400
+    );
+
+    let body = login(&app, &c, "openid").await;
+    app.env
+        .cli(&["user", "disable", "--email", "alice@example.com"], None)
+        .json();
+    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 401);
+    assert_eq!(
+        refresh(&app, &c, &s(&body, "refresh_token"), None).await.0,
+        400
+    );
+    let (status, _, err) = json_of(
+        post(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "password"),
+                ("username", "alice@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
