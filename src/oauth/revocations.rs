@@ -85,21 +85,23 @@ impl Revocations {
     }
 
     /// Refills a shared blocklist that lost its data (Redis restarted or flushed): one reload
-    /// at a time, at most one attempt a second.
+    /// at a time, at most one a second (a later one waits its turn rather than being dropped).
     fn spawn_reload(&self) {
         if !self.ephemeral.is_shared() || self.reload.running.swap(true, Ordering::AcqRel) {
             return;
         }
-        {
-            let mut last = self.reload.last.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
-                self.reload.running.store(false, Ordering::Release);
-                return;
-            }
-            *last = Some(Instant::now());
-        }
+        let wait = self
+            .reload
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map_or(Duration::ZERO, |t| {
+                Duration::from_secs(1).saturating_sub(t.elapsed())
+            });
         let this = self.clone();
         tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            *this.reload.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
             match this.warm_up().await {
                 Ok(()) => tracing::info!("revocation blocklist reloaded from the database"),
                 Err(e) => tracing::warn!(error = %e, "reloading the revocation blocklist failed"),

@@ -5,6 +5,8 @@ mod config;
 mod discovery;
 mod helpers;
 mod jwks;
+mod rate_limit;
+mod redis_faults;
 mod refresh;
 mod revocation;
 mod storage;

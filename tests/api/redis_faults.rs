@@ -1,0 +1,183 @@
+//! Redis faults (REL-04, REL-05): a Redis that goes away or loses its data never brings a
+//! revoked token back and never turns rate limits off. Run when IRONGATE_TEST_REDIS_URL is set
+//! (always in `.ci/run`); the server reaches Redis through a proxy the test can cut.
+
+use crate::helpers::{Client, TestApp, TestEnv, post_to, spawn_app_with};
+use crate::rate_limit::attempt;
+use crate::refresh::{PASSWORD, login, setup, userinfo_status};
+use std::sync::{Arc, Mutex};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+fn redis_url() -> Option<String> {
+    std::env::var("IRONGATE_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A TCP proxy to Redis; `cut` closes it and every connection through it.
+struct Proxy {
+    port: u16,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(redis: &str) -> Self {
+        let upstream = redis
+            .trim_start_matches("redis://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let inner = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                inner.lock().unwrap().push(conn);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Self { port, tasks }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+async fn app_behind(proxy: &Proxy) -> TestApp {
+    let url = proxy.url();
+    spawn_app_with(TestEnv::new(), move |s| s.redis_url = Some(url)).await
+}
+
+async fn revoke(app: &TestApp, c: &Client, token: &str) -> u16 {
+    post_to(
+        app,
+        "/revoke",
+        Some((&c.id, &c.secret)),
+        &[("token", token)],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+#[tokio::test]
+async fn rel_05_redis_down_revoked_tokens_stay_rejected() {
+    let Some(redis) = redis_url() else { return };
+    let proxy = Proxy::start(&redis).await;
+    let app = app_behind(&proxy).await;
+    let (c, _) = setup(&app);
+    let revoked = login(&app, &c, "openid").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kept = login(&app, &c, "openid").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(revoke(&app, &c, &revoked).await, 200);
+    assert_eq!(userinfo_status(&app, &revoked).await, 401);
+
+    proxy.cut();
+    assert_eq!(
+        userinfo_status(&app, &revoked).await,
+        401,
+        "the revoked token stays rejected"
+    );
+    assert_eq!(
+        userinfo_status(&app, &kept).await,
+        200,
+        "the database answers instead"
+    );
+    // A revocation that cannot reach every node is not reported as done (RFC 7009 §2.2.1).
+    assert_eq!(revoke(&app, &c, &kept).await, 503);
+    // It was written to the database, so this node refuses the token already.
+    assert_eq!(userinfo_status(&app, &kept).await, 401);
+}
+
+#[tokio::test]
+async fn rel_05_a_flushed_redis_does_not_resurrect_revoked_tokens() {
+    let Some(redis) = redis_url() else { return };
+    let env = TestEnv::new();
+    let prefix = env.redis_prefix.clone();
+    let app = spawn_app_with(env, |_| {}).await;
+    let (c, _) = setup(&app);
+    let token = login(&app, &c, "openid").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(revoke(&app, &c, &token).await, 200);
+    assert_eq!(userinfo_status(&app, &token).await, 401);
+
+    // Everything irongate keeps in Redis is lost.
+    let client = redis::Client::open(redis.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    let _: () = redis::cmd("DEL")
+        .arg(&keys)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    assert_eq!(userinfo_status(&app, &token).await, 401);
+    // The blocklist is rebuilt from the database.
+    let marker = format!("{prefix}revoked-loaded");
+    let mut check = conn.clone();
+    let rebuilt = crate::helpers::eventually(5, || {
+        let marker = marker.clone();
+        let mut conn = check.clone();
+        async move {
+            redis::cmd("EXISTS")
+                .arg(&marker)
+                .query_async::<bool>(&mut conn)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(rebuilt);
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&marker)
+        .query_async(&mut check)
+        .await
+        .unwrap();
+    assert!(ttl > 0, "every key has a TTL");
+    assert_eq!(userinfo_status(&app, &token).await, 401);
+}
+
+#[tokio::test]
+async fn rel_04_redis_down_rate_limits_fall_back_to_local_counters() {
+    let Some(redis) = redis_url() else { return };
+    let proxy = Proxy::start(&redis).await;
+    let app = app_behind(&proxy).await;
+    let (c, _) = setup(&app);
+    proxy.cut();
+    for _ in 0..5 {
+        assert_eq!(attempt(&app, &c, "wrong password", None).await.0, 400);
+    }
+    assert_eq!(
+        attempt(&app, &c, PASSWORD, None).await.0,
+        429,
+        "never unlimited"
+    );
+}
