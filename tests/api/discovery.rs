@@ -21,6 +21,24 @@ async fn issuer_equals_the_configuration_exactly() {
         oidc["subject_types_supported"],
         serde_json::json!(["public"])
     );
+    // Password works for clients registered for it but is not advertised (SEC-28).
+    assert_eq!(
+        oidc["grant_types_supported"],
+        serde_json::json!(["client_credentials", "refresh_token"])
+    );
+    for (key, path) in [
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("revocation_endpoint", "/revoke"),
+        ("introspection_endpoint", "/introspect"),
+    ] {
+        assert_eq!(oidc[key], format!("{}{path}", app.address), "{key}");
+    }
+    assert_eq!(oauth["revocation_endpoint"], oidc["revocation_endpoint"]);
+    assert_eq!(
+        oidc["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
     let scopes = oidc["scopes_supported"].as_array().unwrap();
     for s in [
         "openid",
@@ -60,7 +78,7 @@ async fn every_advertised_endpoint_answers() {
             );
             checked += 1;
         }
-        assert!(checked >= 1, "{doc_path} advertises endpoints");
+        assert!(checked >= 4, "{doc_path} advertises endpoints");
     }
 }
 
