@@ -111,13 +111,18 @@ pub fn logout_all(settings: &Settings, email: &str) -> anyhow::Result<UserRef> {
 }
 
 fn end_sessions(settings: &Settings, email: &str, deactivate: bool) -> anyhow::Result<UserRef> {
+    let stamp = secrets::random_token(16);
     let user = change_user(settings, email, |c, id| {
-        store::end_all_sessions(c, id, &secrets::random_token(16), deactivate)
+        store::end_all_sessions(c, id, &stamp, deactivate)
     })?;
-    // Servers sharing Redis cache users' status briefly; drop it so they see the change now.
+    // Servers sharing Redis cache users' status briefly; give them the new one now.
+    let status = crate::ephemeral::UserStatus {
+        active: !deactivate,
+        stamp_digest: crate::oauth::tokens::stamp_digest(&stamp),
+    };
     if let Some(url) = &settings.redis_url
         && let Err(e) =
-            crate::ephemeral::forget_user_blocking(url, &settings.redis_prefix, &user.id)
+            crate::ephemeral::store_user_blocking(url, &settings.redis_prefix, &user.id, &status)
     {
         eprintln!(
             "irongate: warning: the change is saved, but Redis could not be told ({e}); \

@@ -85,6 +85,12 @@ impl Scopes {
         self.0.contains(scope)
     }
 
+    /// Keeps only the scopes `keep` accepts.
+    pub fn retain(mut self, keep: impl Fn(&str) -> bool) -> Self {
+        self.0.retain(|s| keep(s));
+        self
+    }
+
     pub fn is_subset(&self, other: &Scopes) -> bool {
         self.0.is_subset(&other.0)
     }

@@ -24,7 +24,14 @@ struct Blocklist {
 
 struct Window {
     count: u32,
+    limit: u32,
     resets_at: Instant,
+}
+
+impl Window {
+    fn is_full(&self) -> bool {
+        self.count >= self.limit
+    }
 }
 
 fn unix_now() -> i64 {
@@ -95,20 +102,33 @@ impl Memory {
         if !wait.is_zero() {
             return Err(Limited { retry_after: wait });
         }
-        if windows.len() + counters.len() > self.capacity {
+        let new_keys = counters
+            .iter()
+            .filter(|c| !windows.contains_key(&c.key))
+            .count();
+        if windows.len() + new_keys > self.capacity {
             evict(&mut windows, now, self.capacity);
+            if windows.len() + new_keys > self.capacity {
+                // Every slot holds a counter at its limit: refuse rather than forget one.
+                return Err(Limited {
+                    retry_after: window,
+                });
+            }
         }
         for c in counters {
             let w = windows.entry(c.key.clone()).or_insert(Window {
                 count: 0,
+                limit: c.limit,
                 resets_at: now + window,
             });
             if w.resets_at <= now {
                 *w = Window {
                     count: 0,
+                    limit: c.limit,
                     resets_at: now + window,
                 };
             }
+            w.limit = c.limit;
             w.count += 1;
         }
         Ok(())
@@ -119,21 +139,28 @@ impl Memory {
     }
 }
 
-/// Makes room: expired windows first, then those holding a single attempt, then the half
-/// closest to their reset. Counters that matter (many attempts) are the last to go.
+/// Makes room: expired windows first, then those holding a single attempt, then the older
+/// half of the rest. A counter at its limit is never dropped (that would lift the limit).
 fn evict(windows: &mut HashMap<String, Window>, now: Instant, capacity: usize) {
     windows.retain(|_, w| w.resets_at > now);
     if windows.len() < capacity {
         return;
     }
-    windows.retain(|_, w| w.count > 1);
+    windows.retain(|_, w| w.count > 1 || w.is_full());
     if windows.len() < capacity {
         return;
     }
-    let mut resets: Vec<Instant> = windows.values().map(|w| w.resets_at).collect();
+    let mut resets: Vec<Instant> = windows
+        .values()
+        .filter(|w| !w.is_full())
+        .map(|w| w.resets_at)
+        .collect();
+    if resets.is_empty() {
+        return;
+    }
     resets.sort_unstable();
     let cut = resets[resets.len() / 2];
-    windows.retain(|_, w| w.resets_at > cut);
+    windows.retain(|_, w| w.is_full() || w.resets_at > cut);
 }
 
 #[cfg(test)]
@@ -186,6 +213,21 @@ mod tests {
         }
         assert!(m.windows().len() <= 10);
         assert!(m.hit(&[counter("busy", 3)], w).is_err());
+    }
+
+    #[test]
+    fn a_full_counter_is_never_evicted() {
+        let m = Memory::new(4);
+        let w = Duration::from_secs(60);
+        for i in 0..4 {
+            let key = format!("full{i}");
+            assert!(m.hit(&[counter(&key, 1)], w).is_ok());
+        }
+        // No room without forgetting a full counter: a new key is refused, not let through.
+        assert!(m.hit(&[counter("new", 5)], w).is_err());
+        for i in 0..4 {
+            assert!(m.hit(&[counter(&format!("full{i}"), 1)], w).is_err());
+        }
     }
 
     #[test]

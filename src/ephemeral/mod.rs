@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use memory::Memory;
-pub use redis::{RedisState, forget_user_blocking};
+pub use redis::{RedisState, store_user_blocking};
 
 /// What the security-stamp cache keeps about a user: whether they may use tokens, and the
 /// digest of their current stamp.
@@ -94,7 +94,7 @@ impl Ephemeral {
 
     /// The cached status of a user, if any. The in-process implementation caches nothing:
     /// the CLI changes users from another process, and a stale answer there would let a
-    /// logged-out token live on; in Redis every writer (servers and CLI) invalidates the entry.
+    /// logged-out token live on; in Redis every writer (servers and CLI) stores the new status.
     pub async fn cached_user(&self, user_id: &str) -> Option<UserStatus> {
         match self {
             Ephemeral::Memory(_) => None,
@@ -108,11 +108,12 @@ impl Ephemeral {
         }
     }
 
-    /// Drops a user's cached status after their stamp or state changed.
-    pub async fn forget_user(&self, user_id: &str) -> Result<(), Unavailable> {
+    /// Replaces a user's cached status after their stamp or state changed (readers only fill
+    /// an empty entry, so a read that raced the change cannot bring the old status back).
+    pub async fn store_user(&self, user_id: &str, status: &UserStatus) -> Result<(), Unavailable> {
         match self {
             Ephemeral::Memory(_) => Ok(()),
-            Ephemeral::Redis(r) => r.forget_user(user_id).await,
+            Ephemeral::Redis(r) => r.store_user(user_id, status).await,
         }
     }
 

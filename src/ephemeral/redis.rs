@@ -3,14 +3,17 @@
 use super::memory::{DEFAULT_CAPACITY, Memory};
 use super::{Counter, Limited, Unavailable, UserStatus};
 use redis::aio::ConnectionManager;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 /// How long a user's status may be served from the cache. Every writer deletes the entry, so
 /// this only bounds what a lost invalidation could cost.
 const USER_CACHE_SECS: u64 = 60;
-/// The blocklist marker's lifetime: after it (or a flush) the list is reloaded from the database.
+/// The blocklist's lifetime, renewed by every revocation; after it (or a flush, or an
+/// eviction) the list is reloaded from the database.
 const LOADED_MARKER_SECS: u64 = 86_400;
+/// The member of the blocklist saying it was loaded from the database.
+const LOADED: &str = "~loaded";
 /// Redis is on the request path: a slow one must not hold requests for long.
 const TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -48,6 +51,8 @@ pub struct RedisState {
     prefix: Arc<str>,
     /// Counters used while Redis cannot be reached.
     fallback: Arc<Memory>,
+    /// Revocations Redis has not taken yet; while any wait, this node asks the database.
+    pending: Arc<Mutex<Vec<(String, i64)>>>,
 }
 
 impl RedisState {
@@ -65,6 +70,7 @@ impl RedisState {
             conn,
             prefix: prefix.into(),
             fallback: Arc::new(Memory::new(DEFAULT_CAPACITY)),
+            pending: Arc::default(),
         })
     }
 
@@ -72,42 +78,95 @@ impl RedisState {
         format!("{}{kind}:{id}", self.prefix)
     }
 
-    fn loaded_marker(&self) -> String {
-        format!("{}revoked-loaded", self.prefix)
+    /// The blocklist: one sorted set of revoked ids scored by their `exp`, plus the member
+    /// `LOADED` (scored +inf) saying the set holds every revocation. One key, so a flush or an
+    /// eviction loses all of it at once, and a lost set reads as "don't know", never "not
+    /// revoked".
+    fn blocklist(&self) -> String {
+        format!("{}revoked", self.prefix)
     }
 
     pub async fn revoke_jti(&self, jti: &str, exp: i64) -> Result<(), Unavailable> {
-        let mut conn = self.conn.clone();
-        let set: redis::RedisResult<()> = redis::cmd("SET")
-            .arg(self.key("revoked", jti))
-            .arg(1)
-            .arg("EXAT")
-            .arg(exp)
-            .query_async(&mut conn)
-            .await;
-        if let Err(e) = set {
-            // Make every node ask the database until the list is reloaded; if even that
-            // fails, the caller must not claim success.
-            tracing::warn!(error = %e, "adding a revoked token id to Redis failed");
-            let del: redis::RedisResult<()> = redis::cmd("DEL")
-                .arg(self.loaded_marker())
-                .query_async(&mut conn)
-                .await;
-            del.map_err(|e| Unavailable(e.to_string()))?;
+        let published = self.publish(&[(jti.to_owned(), exp)]).await;
+        if let Err(e) = &published {
+            // Keep it and retry; until then this node asks the database.
+            tracing::warn!(error = %e, "publishing a revoked token id to Redis failed; will retry");
+            self.queue_retry(jti.to_owned(), exp);
         }
-        Ok(())
+        published
+    }
+
+    async fn publish(&self, entries: &[(String, i64)]) -> Result<(), Unavailable> {
+        let mut conn = self.conn.clone();
+        let now = chrono::Utc::now().timestamp();
+        let key = self.blocklist();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (jti, exp) in entries {
+            pipe.zadd(&key, jti, *exp).ignore();
+        }
+        pipe.cmd("ZREMRANGEBYSCORE")
+            .arg(&key)
+            .arg("-inf")
+            .arg(now)
+            .ignore()
+            .expire(&key, LOADED_MARKER_SECS as i64)
+            .ignore();
+        pipe.query_async::<()>(&mut conn)
+            .await
+            .map_err(|e| Unavailable(e.to_string()))
+    }
+
+    fn queue_retry(&self, jti: String, exp: i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.push((jti, exp));
+        if pending.len() > 1 {
+            return; // a retry task is already running
+        }
+        drop(pending);
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let batch = this
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                if this.publish(&batch).await.is_ok() {
+                    let mut pending = this.pending.lock().unwrap_or_else(|e| e.into_inner());
+                    pending.drain(..batch.len());
+                    if pending.is_empty() {
+                        tracing::info!("pending revocations published to Redis");
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     pub async fn is_revoked(&self, jti: &str) -> Option<bool> {
+        if !self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            return None;
+        }
         let mut conn = self.conn.clone();
-        let answer: redis::RedisResult<(bool, bool)> = redis::pipe()
-            .exists(self.loaded_marker())
-            .exists(self.key("revoked", jti))
+        let scores: redis::RedisResult<Vec<Option<f64>>> = redis::cmd("ZMSCORE")
+            .arg(self.blocklist())
+            .arg(LOADED)
+            .arg(jti)
             .query_async(&mut conn)
             .await;
-        match answer {
-            Ok((true, revoked)) => Some(revoked),
-            Ok((false, _)) => None,
+        match scores.as_deref() {
+            Ok([Some(_), exp]) => {
+                let now = chrono::Utc::now().timestamp() as f64;
+                Some(exp.is_some_and(|exp| exp > now))
+            }
+            Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "Redis unavailable; checking revocation in the database");
                 None
@@ -117,27 +176,17 @@ impl RedisState {
 
     pub async fn load_revoked(&self, entries: &[(String, i64)]) -> Result<(), Unavailable> {
         let mut conn = self.conn.clone();
-        let now = chrono::Utc::now().timestamp();
-        for chunk in entries.chunks(1000) {
-            let mut pipe = redis::pipe();
-            for (jti, exp) in chunk.iter().filter(|(_, exp)| *exp > now) {
-                pipe.cmd("SET")
-                    .arg(self.key("revoked", jti))
-                    .arg(1)
-                    .arg("EXAT")
-                    .arg(*exp)
-                    .ignore();
-            }
-            pipe.query_async::<()>(&mut conn)
-                .await
-                .map_err(|e| Unavailable(e.to_string()))?;
+        let key = self.blocklist();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (jti, exp) in entries {
+            pipe.zadd(&key, jti, *exp).ignore();
         }
-        redis::cmd("SET")
-            .arg(self.loaded_marker())
-            .arg(1)
-            .arg("EX")
-            .arg(LOADED_MARKER_SECS)
-            .query_async::<()>(&mut conn)
+        pipe.zadd(&key, LOADED, "+inf")
+            .ignore()
+            .expire(&key, LOADED_MARKER_SECS as i64)
+            .ignore();
+        pipe.query_async::<()>(&mut conn)
             .await
             .map_err(|e| Unavailable(e.to_string()))
     }
@@ -158,18 +207,11 @@ impl RedisState {
         })
     }
 
+    /// Caches what a reader found in the database, unless an entry exists: a reader that read
+    /// before a writer's change must not overwrite the status the writer stored.
     pub async fn cache_user(&self, user_id: &str, status: &UserStatus) {
         let mut conn = self.conn.clone();
-        let value = format!(
-            "{}:{}",
-            if status.active { 1 } else { 0 },
-            status.stamp_digest
-        );
-        let set: redis::RedisResult<()> = redis::cmd("SET")
-            .arg(self.key("user", user_id))
-            .arg(value)
-            .arg("EX")
-            .arg(USER_CACHE_SECS)
+        let set: redis::RedisResult<()> = user_status_cmd(&self.key("user", user_id), status, true)
             .query_async(&mut conn)
             .await;
         if let Err(e) = set {
@@ -177,10 +219,10 @@ impl RedisState {
         }
     }
 
-    pub async fn forget_user(&self, user_id: &str) -> Result<(), Unavailable> {
+    /// Stores a user's new status after a writer changed it (log out everywhere, disable).
+    pub async fn store_user(&self, user_id: &str, status: &UserStatus) -> Result<(), Unavailable> {
         let mut conn = self.conn.clone();
-        redis::cmd("DEL")
-            .arg(self.key("user", user_id))
+        user_status_cmd(&self.key("user", user_id), status, false)
             .query_async::<()>(&mut conn)
             .await
             .map_err(|e| Unavailable(e.to_string()))
@@ -218,14 +260,32 @@ impl RedisState {
     }
 }
 
-/// Deletes a user's cached status from the CLI (a separate, synchronous process).
-pub fn forget_user_blocking(url: &str, prefix: &str, user_id: &str) -> Result<(), Unavailable> {
+fn user_status_cmd(key: &str, status: &UserStatus, only_if_absent: bool) -> redis::Cmd {
+    let value = format!(
+        "{}:{}",
+        if status.active { 1 } else { 0 },
+        status.stamp_digest
+    );
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(key).arg(value).arg("EX").arg(USER_CACHE_SECS);
+    if only_if_absent {
+        cmd.arg("NX");
+    }
+    cmd
+}
+
+/// Stores a user's new status from the CLI (a separate, synchronous process).
+pub fn store_user_blocking(
+    url: &str,
+    prefix: &str,
+    user_id: &str,
+    status: &UserStatus,
+) -> Result<(), Unavailable> {
     let client = redis::Client::open(url).map_err(|e| Unavailable(e.to_string()))?;
     let mut conn = client
         .get_connection_with_timeout(Duration::from_secs(2))
         .map_err(|e| Unavailable(e.to_string()))?;
-    redis::cmd("DEL")
-        .arg(format!("{prefix}user:{user_id}"))
+    user_status_cmd(&format!("{prefix}user:{user_id}"), status, false)
         .query::<()>(&mut conn)
         .map_err(|e| Unavailable(e.to_string()))
 }

@@ -75,7 +75,12 @@ impl Revocations {
                 Ok(())
             })
             .await?;
-        for (jti, exp) in &entries {
+        self.publish(&entries).await
+    }
+
+    /// Puts revocations already recorded in the database on the blocklist.
+    pub async fn publish(&self, entries: &[RevokedJti]) -> Result<(), RevokeError> {
+        for (jti, exp) in entries {
             self.ephemeral
                 .revoke_jti(jti, *exp)
                 .await

@@ -63,11 +63,9 @@ pub async fn token(state: &AppState, req: &TokenRequest<'_>) -> Result<TokenResp
 
 /// The requested scopes, which must all be allowed to the client; all allowed ones when absent.
 fn granted_scopes(state: &AppState, client: &Client, form: &Form) -> Result<Scopes, OAuthError> {
-    let allowed = Scopes::from_names(
-        client.allowed_scopes.iter().map(String::as_str),
-        &state.settings.scopes,
-    )
-    .map_err(|_| OAuthError::server_error())?;
+    // A scope registered for the client but since removed from the catalogue is not granted.
+    let allowed = Scopes::granted(&client.allowed_scopes.join(" "))
+        .retain(|s| state.settings.scopes.contains(s));
     let Some(raw) = form.get("scope") else {
         return Ok(allowed);
     };
@@ -309,7 +307,11 @@ async fn refresh(
         revoke_family(state, &row.family_id).await?;
         return Err(invalid());
     }
-    let original = Scopes::granted(&row.scope);
+    // The original grant, less anything the client may no longer have or the catalogue no
+    // longer knows.
+    let original = Scopes::granted(&row.scope).retain(|s| {
+        client.allowed_scopes.iter().any(|a| a == s) && state.settings.scopes.contains(s)
+    });
     let scopes = match form.get("scope") {
         None => original.clone(),
         Some(raw) => {
@@ -354,7 +356,11 @@ pub async fn revoke_family(state: &AppState, family_id: &str) -> Result<(), OAut
         .store
         .run(move |c| store::revoke_family(c, &family, now))
         .await?;
-    state.revocations.revoke(jtis).await.map_err(revoke_failed)
+    state
+        .revocations
+        .publish(&jtis)
+        .await
+        .map_err(revoke_failed)
 }
 
 pub fn revoke_failed(e: super::revocations::RevokeError) -> OAuthError {

@@ -23,7 +23,7 @@ where
     web::resource(path)
         .route(web::post().to(handler))
         .default_service(web::to(|| async {
-            HttpResponse::MethodNotAllowed()
+            no_store(HttpResponse::MethodNotAllowed())
                 .insert_header((header::ALLOW, "POST"))
                 .finish()
         }))

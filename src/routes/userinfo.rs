@@ -2,9 +2,11 @@
 
 use super::common::{BearerError, bearer_header, is_form, no_store, post_only, unavailable};
 use crate::auth::secrets;
+use crate::ephemeral::UserStatus;
 use crate::oauth::access::{self, Rejected, Verified};
 use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
+use crate::oauth::tokens::stamp_digest;
 use crate::startup::AppState;
 use crate::store;
 use actix_web::http::header;
@@ -116,18 +118,23 @@ async fn post_logout_all(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
     let user_id = verified.claims.sub;
     let id = user_id.clone();
+    let stamp = secrets::random_token(16);
+    let status = UserStatus {
+        active: true,
+        stamp_digest: stamp_digest(&stamp),
+    };
     let ended = state
         .store
-        .run(move |c| store::end_all_sessions(c, &id, &secrets::random_token(16), false))
+        .run(move |c| store::end_all_sessions(c, &id, &stamp, false))
         .await;
     if let Err(e) = ended {
         tracing::error!(error = %e, "log out everywhere failed");
         return unavailable();
     }
-    if let Err(e) = state.ephemeral.forget_user(&user_id).await {
-        // The cache entry expires on its own within a minute; the database already holds the
-        // new stamp, and every node reading it will refuse the old tokens.
-        tracing::warn!(error = %e, "could not drop the user's cached status");
+    if let Err(e) = state.ephemeral.store_user(&user_id, &status).await {
+        // Redis is down: nodes then read users from the database, which holds the new stamp.
+        // Should Redis come back with the old entry, it expires within a minute.
+        tracing::warn!(error = %e, "could not store the user's new status in Redis");
     }
     tracing::info!(user = %user_id, "logged out everywhere");
     no_store(HttpResponse::NoContent()).finish()

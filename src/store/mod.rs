@@ -40,7 +40,15 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 StoreError::Conflict("record")
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Unavailable(info.message().to_owned()),
+            // SQLite still busy after `busy_timeout`: a transient condition, not a bug.
+            Error::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy") =>
+            {
                 StoreError::Unavailable(info.message().to_owned())
             }
             other => StoreError::Unexpected(anyhow::Error::new(other)),

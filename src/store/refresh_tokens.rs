@@ -74,25 +74,40 @@ pub fn rotate_refresh_token(
     })
 }
 
-/// Revokes every token of a family; returns the ids of the access tokens issued from it that
-/// have not expired yet (the caller blocklists them).
+/// Revokes every token of a family and records the access tokens issued from it that have
+/// not expired yet as revoked, in one transaction; returns those (the caller publishes them to
+/// the blocklist).
 pub fn revoke_family(
     conn: &mut DbConnection,
     family_id: &str,
     now: i64,
 ) -> Result<Vec<RevokedJti>, StoreError> {
-    diesel::update(
-        refresh_tokens::table
+    conn.transaction(|conn| {
+        // Repeat until a pass changes nothing: on PostgreSQL a rotation that commits while the
+        // UPDATE waits for its row lock adds a successor this statement's snapshot cannot see;
+        // the next statement's snapshot does.
+        loop {
+            let changed = diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::family_id.eq(family_id))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(now))
+            .execute(conn)?;
+            if changed == 0 {
+                break;
+            }
+        }
+        let jtis: Vec<RevokedJti> = refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(now))
-    .execute(conn)?;
-    Ok(refresh_tokens::table
-        .filter(refresh_tokens::family_id.eq(family_id))
-        .filter(refresh_tokens::access_exp.gt(now))
-        .select((refresh_tokens::access_jti, refresh_tokens::access_exp))
-        .load(conn)?)
+            .filter(refresh_tokens::access_exp.gt(now))
+            .select((refresh_tokens::access_jti, refresh_tokens::access_exp))
+            .load(conn)?;
+        for (jti, exp) in &jtis {
+            insert_revoked(conn, jti, *exp)?;
+        }
+        Ok(jtis)
+    })
 }
 
 /// Revokes every refresh token of a user ("log out everywhere", disable).
@@ -110,22 +125,29 @@ pub fn revoke_user_refresh_tokens(
     .execute(conn)?)
 }
 
-/// Records a revoked access token; recording one twice is not an error.
+/// Records a revoked access token; recording one twice is not an error (and, inside a
+/// transaction, does not abort it).
 pub fn insert_revoked(
     conn: &mut DbConnection,
     jti: &str,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    let result = diesel::insert_into(revoked_tokens::table)
-        .values((
-            revoked_tokens::jti.eq(jti),
-            revoked_tokens::expires_at.eq(expires_at),
-        ))
-        .execute(conn);
-    match result.map_err(StoreError::from) {
-        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(e),
-    }
+    let row = (
+        revoked_tokens::jti.eq(jti),
+        revoked_tokens::expires_at.eq(expires_at),
+    );
+    // ON CONFLICT is per backend in diesel (the multi-backend connection has no upsert).
+    match conn {
+        DbConnection::Pg(c) => diesel::insert_into(revoked_tokens::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(revoked_tokens::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
 }
 
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError> {

@@ -141,23 +141,26 @@ async fn rel_05_a_flushed_redis_does_not_resurrect_revoked_tokens() {
 
     assert_eq!(userinfo_status(&app, &token).await, 401);
     // The blocklist is rebuilt from the database.
-    let marker = format!("{prefix}revoked-loaded");
-    let mut check = conn.clone();
+    let blocklist = format!("{prefix}revoked");
+    let check = conn.clone();
     let rebuilt = crate::helpers::eventually(5, || {
-        let marker = marker.clone();
+        let blocklist = blocklist.clone();
         let mut conn = check.clone();
         async move {
-            redis::cmd("EXISTS")
-                .arg(&marker)
-                .query_async::<bool>(&mut conn)
+            redis::cmd("ZSCORE")
+                .arg(&blocklist)
+                .arg("~loaded")
+                .query_async::<Option<String>>(&mut conn)
                 .await
                 .unwrap()
+                .is_some()
         }
     })
     .await;
     assert!(rebuilt);
+    let mut check = conn.clone();
     let ttl: i64 = redis::cmd("TTL")
-        .arg(&marker)
+        .arg(&blocklist)
         .query_async(&mut check)
         .await
         .unwrap();
