@@ -4,6 +4,7 @@ use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::ephemeral::Ephemeral;
 use crate::keys::KeyStore;
+use crate::oauth::client_auth::ClientCache;
 use crate::oauth::discovery::Metadata;
 use crate::oauth::revocations::Revocations;
 use crate::store::Store;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub ephemeral: Ephemeral,
     pub revocations: Revocations,
+    pub clients: ClientCache,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
                 metadata: Metadata::build(&s),
                 passwords: PasswordHasher::new(cores)?,
                 revocations: Revocations::new(store.clone(), ephemeral.clone()),
+                clients: ClientCache::default(),
                 ephemeral,
                 settings: s,
                 store,

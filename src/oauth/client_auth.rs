@@ -4,8 +4,45 @@
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
 use crate::auth::secrets;
-use crate::store::{self, Client, Store};
+use crate::store::{self, Client, Store, StoreError};
 use base64::Engine;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a client record read from the database is reused. Clients are immutable once
+/// created (the CLI only adds them) and unknown ids are never cached, so a new client is seen
+/// at once; the cache saves a database round trip on every token request.
+const CLIENT_CACHE_TTL: Duration = Duration::from_secs(10);
+const CLIENT_CACHE_MAX: usize = 10_000;
+
+/// Recently read clients, by id.
+#[derive(Clone, Default)]
+pub struct ClientCache(Arc<Mutex<HashMap<String, (Client, Instant)>>>);
+
+impl ClientCache {
+    pub async fn find(&self, store: &Store, id: &str) -> Result<Option<Client>, StoreError> {
+        if let Some((client, at)) = self.lock().get(id)
+            && at.elapsed() < CLIENT_CACHE_TTL
+        {
+            return Ok(Some(client.clone()));
+        }
+        let key = id.to_owned();
+        let found = store.run(move |c| store::find_client(c, &key)).await?;
+        if let Some(client) = &found {
+            let mut map = self.lock();
+            if map.len() >= CLIENT_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(id.to_owned(), (client.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Client, Instant)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// What the request presented.
 enum Presented {
@@ -76,6 +113,7 @@ fn parse(authorization: Option<&str>, form: &Form) -> Result<Presented, OAuthErr
 /// the same answer (SEC-25); secrets are compared in constant time (SEC-26).
 pub async fn authenticate(
     store: &Store,
+    cache: &ClientCache,
     authorization: Option<&str>,
     form: &Form,
 ) -> Result<Client, OAuthError> {
@@ -88,7 +126,7 @@ pub async fn authenticate(
     if id.is_empty() || id.len() > 256 {
         return Err(invalid_client(basic));
     }
-    let client = store.run(move |c| store::find_client(c, &id)).await?;
+    let client = cache.find(store, &id).await?;
     match (client, secret) {
         (Some(client), Some(secret)) => match &client.secret_hash {
             Some(hash) if secrets::verify_secret(&secret, hash) => Ok(client),

@@ -38,7 +38,8 @@ pub struct TokenRequest<'a> {
 /// Handles one token request.
 pub async fn token(state: &AppState, req: &TokenRequest<'_>) -> Result<TokenResponse, OAuthError> {
     let form = req.form;
-    let client = client_auth::authenticate(&state.store, req.authorization, form).await?;
+    let client =
+        client_auth::authenticate(&state.store, &state.clients, req.authorization, form).await?;
     let grant = form.require("grant_type")?;
     let unsupported = || {
         OAuthError::new(

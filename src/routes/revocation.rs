@@ -19,7 +19,9 @@ async fn post_revoke(
 ) -> HttpResponse {
     let result = async {
         let form = read_form(&req, payload).await?;
-        let client = client_auth::authenticate(&state.store, authorization(&req), &form).await?;
+        let client =
+            client_auth::authenticate(&state.store, &state.clients, authorization(&req), &form)
+                .await?;
         revocation::revoke(&state, &client, &form).await
     }
     .await;
@@ -36,7 +38,9 @@ async fn post_introspect(
 ) -> HttpResponse {
     let result = async {
         let form = read_form(&req, payload).await?;
-        let client = client_auth::authenticate(&state.store, authorization(&req), &form).await?;
+        let client =
+            client_auth::authenticate(&state.store, &state.clients, authorization(&req), &form)
+                .await?;
         revocation::introspect(&state, &client, &form).await
     }
     .await;
