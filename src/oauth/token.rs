@@ -11,7 +11,7 @@ use crate::auth::rate_limit::{self, LoginAttempt};
 use crate::auth::secrets;
 use crate::domain::{Email, GrantType, Scopes};
 use crate::startup::AppState;
-use crate::store::{self, Client, RefreshToken, User};
+use crate::store::{self, Client, Redemption, RefreshToken, User};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -58,7 +58,7 @@ pub async fn token(state: &AppState, req: &TokenRequest<'_>) -> Result<TokenResp
         GrantType::ClientCredentials => client_credentials(state, &client, form),
         GrantType::Password => password(state, &client, req).await,
         GrantType::RefreshToken => refresh(state, &client, form).await,
-        GrantType::AuthorizationCode => Err(unsupported()),
+        GrantType::AuthorizationCode => authorization_code(state, &client, form).await,
     }
 }
 
@@ -157,9 +157,11 @@ async fn password(
             .await?;
     }
     let now = chrono::Utc::now().timestamp();
-    let issued = sign_user_tokens(state, client, &user, &scopes, now)?;
+    let issued = sign_user_tokens(state, client, &user, &scopes, now, IdExtra::default())?;
     let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
-        Some(start_refresh_family(state, client, &user, &scopes, now, &issued.claims).await?)
+        let (token, _) =
+            start_refresh_family(state, client, &user, &scopes, now, &issued.claims).await?;
+        Some(token)
     } else {
         None
     };
@@ -186,12 +188,20 @@ impl UserTokens {
     }
 }
 
+/// ID-token members that come from the authorization request and the browser session.
+#[derive(Default)]
+struct IdExtra {
+    nonce: Option<String>,
+    sid: Option<String>,
+}
+
 fn sign_user_tokens(
     state: &AppState,
     client: &Client,
     user: &User,
     scopes: &Scopes,
     auth_time: i64,
+    extra: IdExtra,
 ) -> Result<UserTokens, OAuthError> {
     let subject = Subject {
         sub: &user.id,
@@ -213,7 +223,8 @@ fn sign_user_tokens(
             iat: claims.iat,
             auth_time,
             at_hash: at_hash(&access_token),
-            nonce: None,
+            nonce: extra.nonce,
+            sid: extra.sid,
             email: with_email.then(|| user.email.clone()),
             email_verified: with_email.then_some(user.email_verified),
             name: if scopes.contains("profile") {
@@ -233,7 +244,8 @@ fn sign_user_tokens(
     })
 }
 
-/// Stores the first refresh token of a new family; returns the token the client keeps.
+/// Stores the first refresh token of a new family; returns the token the client keeps and the
+/// family's id.
 async fn start_refresh_family(
     state: &AppState,
     client: &Client,
@@ -241,7 +253,7 @@ async fn start_refresh_family(
     scopes: &Scopes,
     auth_time: i64,
     access: &AccessClaims,
-) -> Result<String, OAuthError> {
+) -> Result<(String, String), OAuthError> {
     let token = secrets::random_token(32);
     let now = chrono::Utc::now().timestamp();
     let row = RefreshToken {
@@ -259,11 +271,12 @@ async fn start_refresh_family(
         access_jti: access.jti.clone(),
         access_exp: access.exp,
     };
+    let family = row.family_id.clone();
     state
         .store
         .run(move |c| store::insert_refresh_token(c, &row))
         .await?;
-    Ok(token)
+    Ok((token, family))
 }
 
 /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use returns a new refresh token; a used
@@ -326,7 +339,14 @@ async fn refresh(
             requested
         }
     };
-    let issued = sign_user_tokens(state, client, &user, &scopes, row.auth_time)?;
+    let issued = sign_user_tokens(
+        state,
+        client,
+        &user,
+        &scopes,
+        row.auth_time,
+        IdExtra::default(),
+    )?;
     let token = secrets::random_token(32);
     let successor = RefreshToken {
         token_hash: secrets::hash_secret(&token),
@@ -347,6 +367,121 @@ async fn refresh(
         return Err(invalid());
     }
     Ok(issued.into_response(state, Some(token)))
+}
+
+/// RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): the code is spent atomically first, then checked
+/// (client, expiry, redirect URI, verifier); a failed check leaves it spent. A code presented
+/// again revokes what its first redemption issued.
+async fn authorization_code(
+    state: &AppState,
+    client: &Client,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = form.require("code")?;
+    let invalid = |why: &str| OAuthError::invalid_grant(format!("the authorization code {why}"));
+    if presented.len() > 512 {
+        return Err(invalid("is invalid"));
+    }
+    let hash = secrets::hash_secret(presented);
+    let now = chrono::Utc::now().timestamp();
+    let lookup = hash.clone();
+    let redemption = state
+        .store
+        .run(move |c| store::redeem_authorization_code(c, &lookup, now))
+        .await?;
+    let code = match redemption {
+        Redemption::Unknown => return Err(invalid("is invalid")),
+        Redemption::Replayed(code, revoked) => {
+            tracing::warn!(client = %code.client_id, "authorization code replayed; revoking what it issued");
+            state
+                .revocations
+                .publish(&revoked)
+                .await
+                .map_err(revoke_failed)?;
+            return Err(invalid("was already used"));
+        }
+        Redemption::Claimed(code) => code,
+    };
+    if code.client_id != client.id {
+        return Err(invalid("was issued to another client"));
+    }
+    if now >= code.expires_at {
+        return Err(invalid("has expired"));
+    }
+    match (code.redirect_uri_explicit, form.get("redirect_uri")) {
+        (_, Some(uri)) if uri != code.redirect_uri => {
+            return Err(invalid("was issued for another redirect_uri"));
+        }
+        (true, None) => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required: the authorization request had one",
+            ));
+        }
+        _ => {}
+    }
+    match (&code.code_challenge, form.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) if pkce_s256_matches(verifier, challenge) => {}
+        (None, None) if !client.is_public => {}
+        (Some(_), _) => return Err(OAuthError::invalid_grant("PKCE verification failed")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "a code_verifier was sent for a code issued without a challenge",
+            ));
+        }
+        (None, None) => {
+            return Err(OAuthError::invalid_grant("public clients must use PKCE"));
+        }
+    }
+    let user_id = code.user_id.clone();
+    let user = state
+        .store
+        .run(move |c| store::find_user_by_id(c, &user_id))
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(|| invalid("is invalid"))?;
+    let scopes = Scopes::granted(&code.scope);
+    let extra = IdExtra {
+        nonce: code.nonce.clone(),
+        sid: code.session_id.clone(),
+    };
+    let issued = sign_user_tokens(state, client, &user, &scopes, code.auth_time, extra)?;
+    let (refresh_token, family) = if client.grant_types.contains(&GrantType::RefreshToken) {
+        let (token, family) = start_refresh_family(
+            state,
+            client,
+            &user,
+            &scopes,
+            code.auth_time,
+            &issued.claims,
+        )
+        .await?;
+        (Some(token), Some(family))
+    } else {
+        (None, None)
+    };
+    let (jti, exp) = (issued.claims.jti.clone(), issued.claims.exp);
+    state
+        .store
+        .run(move |c| store::record_code_issuance(c, &hash, family.as_deref(), &jti, exp))
+        .await?;
+    Ok(issued.into_response(state, refresh_token))
+}
+
+/// RFC 7636 §4.1 and §4.6: a 43–128 character verifier of unreserved characters whose
+/// base64url SHA-256 equals the challenge (compared in constant time).
+pub fn pkce_s256_matches(verifier: &str, challenge: &str) -> bool {
+    use base64::Engine;
+    use sha2::Digest;
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    if !well_formed {
+        return false;
+    }
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()).into()
 }
 
 /// Revokes a refresh-token family and the access tokens issued from it.
@@ -380,4 +515,22 @@ pub fn revoke_failed(e: super::revocations::RevokeError) -> OAuthError {
 fn signing_failed(e: crate::keys::KeyError) -> OAuthError {
     tracing::error!(error = %e, "signing a token failed");
     OAuthError::server_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkce_s256_matches;
+
+    #[test]
+    fn pkce_s256_per_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_s256_matches(verifier, challenge));
+        assert!(!pkce_s256_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+        ));
+        assert!(!pkce_s256_matches("short", challenge));
+        assert!(!pkce_s256_matches(&format!("{verifier} "), challenge));
+    }
 }

@@ -1,11 +1,16 @@
 //! Persistence. The only module that names diesel.
 
+mod authorization_codes;
 mod clients;
 mod pool;
 mod refresh_tokens;
 pub mod schema;
 mod users;
 
+pub use authorization_codes::{
+    AuthorizationCode, Redemption, delete_expired_codes, insert_authorization_code,
+    record_code_issuance, redeem_authorization_code,
+};
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{

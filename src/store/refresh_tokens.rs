@@ -166,12 +166,13 @@ pub fn unexpired_revoked(conn: &mut DbConnection, now: i64) -> Result<Vec<Revoke
         .load(conn)?)
 }
 
-/// Deletes what can no longer matter: expired blocklist entries and refresh-token families
-/// past their absolute lifetime. Returns the number of rows removed.
+/// Deletes what can no longer matter: expired blocklist entries, refresh-token families past
+/// their absolute lifetime, and old authorization codes. Returns the number of rows removed.
 pub fn delete_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StoreError> {
     let revoked = diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now)))
         .execute(conn)?;
     let refresh = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
         .execute(conn)?;
-    Ok(revoked + refresh)
+    let codes = super::delete_expired_codes(conn, now)?;
+    Ok(revoked + refresh + codes)
 }

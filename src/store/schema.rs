@@ -74,7 +74,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        redirect_uri_explicit -> Bool,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        auth_time -> BigInt,
+        session_id -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        family_id -> Nullable<Text>,
+        access_jti -> Nullable<Text>,
+        access_exp -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    authorization_codes,
     users,
     clients,
     roles,

@@ -1,6 +1,7 @@
 //! One integration binary: the real server over HTTP and the real `irongate` binary.
 
 mod cli;
+mod code_grant;
 mod config;
 mod discovery;
 mod helpers;

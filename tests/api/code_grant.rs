@@ -1,0 +1,285 @@
+//! The token endpoint's authorization_code grant (SEC-16..SEC-23). Codes are stored here the way
+//! the authorization endpoint (next step) will store them; the exchange is over HTTP.
+
+use crate::helpers::{Client, TestApp, create_client, create_user, json_of, post, spawn_app};
+use crate::refresh::{refresh, userinfo_status};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use irongate::store::AuthorizationCode;
+use serde_json::Value;
+
+const REDIRECT: &str = "https://rp.test/cb";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+struct Code<'a> {
+    client: &'a Client,
+    user: &'a str,
+    challenge: Option<&'a str>,
+    explicit_redirect: bool,
+    lifetime: i64,
+}
+
+async fn store_code(app: &TestApp, spec: Code<'_>) -> String {
+    let code = irongate::auth::secrets::random_token(32);
+    let now = chrono::Utc::now().timestamp();
+    let row = AuthorizationCode {
+        code_hash: irongate::auth::secrets::hash_secret(&code),
+        client_id: spec.client.id.clone(),
+        user_id: spec.user.to_owned(),
+        redirect_uri: REDIRECT.into(),
+        redirect_uri_explicit: spec.explicit_redirect,
+        scope: "openid email".into(),
+        code_challenge: spec.challenge.map(str::to_owned),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        auth_time: now - 5,
+        session_id: Some("session-1".into()),
+        created_at: now,
+        expires_at: now + spec.lifetime,
+        used_at: None,
+        family_id: None,
+        access_jti: None,
+        access_exp: None,
+    };
+    app.state
+        .store
+        .run(move |c| irongate::store::insert_authorization_code(c, &row))
+        .await
+        .unwrap();
+    code
+}
+
+fn confidential(app: &TestApp) -> Client {
+    create_client(app, &["--redirect-uri", REDIRECT])
+}
+
+fn code_for<'a>(client: &'a Client, user: &'a str) -> Code<'a> {
+    Code {
+        client,
+        user,
+        challenge: Some(CHALLENGE),
+        explicit_redirect: true,
+        lifetime: 60,
+    }
+}
+
+async fn exchange(app: &TestApp, c: &Client, code: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+    let mut form = vec![("grant_type", "authorization_code"), ("code", code)];
+    form.extend_from_slice(extra);
+    let basic = (!c.secret.is_empty()).then_some((c.id.as_str(), c.secret.as_str()));
+    if basic.is_none() {
+        form.push(("client_id", &c.id));
+    }
+    let (status, headers, body) = json_of(post(app, basic, &form).await).await;
+    assert_eq!(headers["cache-control"], "no-store");
+    (status, body)
+}
+
+fn good() -> [(&'static str, &'static str); 2] {
+    [("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn sec_16_code_exchange_with_pkce_issues_all_tokens() {
+    let app = spawn_app().await;
+    let c = confidential(&app);
+    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let code = store_code(&app, code_for(&c, &user)).await;
+    let (status, body) = exchange(&app, &c, &code, &good()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "email openid");
+    assert!(body["refresh_token"].is_string());
+    let id = claims_of(body["id_token"].as_str().unwrap());
+    assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(id["sid"], "session-1");
+    assert_eq!(id["azp"], c.id.as_str());
+    assert_eq!(id["aud"], c.id.as_str());
+    assert_eq!(id["sub"], user.as_str());
+    assert!(id["auth_time"].as_i64().unwrap() < id["iat"].as_i64().unwrap());
+    assert_eq!(
+        userinfo_status(&app, body["access_token"].as_str().unwrap()).await,
+        200
+    );
+
+    // A public client authenticates with its client_id alone and must use PKCE.
+    let public = create_client(&app, &["--public", "--redirect-uri", REDIRECT]);
+    let code = store_code(&app, code_for(&public, &user)).await;
+    assert_eq!(exchange(&app, &public, &code, &good()).await.0, 200);
+    let code = store_code(
+        &app,
+        Code {
+            challenge: None,
+            ..code_for(&public, &user)
+        },
+    )
+    .await;
+    let (status, err) = exchange(&app, &public, &code, &[("redirect_uri", REDIRECT)]).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn sec_19_a_replayed_code_revokes_what_it_issued() {
+    let app = spawn_app().await;
+    let c = confidential(&app);
+    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let code = store_code(&app, code_for(&c, &user)).await;
+    let (_, first) = exchange(&app, &c, &code, &good()).await;
+    let (status, err) = exchange(&app, &c, &code, &good()).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(
+        userinfo_status(&app, first["access_token"].as_str().unwrap()).await,
+        401
+    );
+    let (status, _) = refresh(&app, &c, first["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 400);
+}
+
+/// SEC-20: concurrent redemptions of one code: exactly one succeeds.
+#[tokio::test]
+async fn sec_20_concurrent_redemptions_yield_one_success() {
+    let app = spawn_app().await;
+    let c = confidential(&app);
+    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let code = store_code(&app, code_for(&c, &user)).await;
+    let form = good();
+    let results =
+        futures_util::future::join_all((0..8).map(|_| exchange(&app, &c, &code, &form))).await;
+    assert_eq!(
+        results.iter().filter(|r| r.0 == 200).count(),
+        1,
+        "{results:?}"
+    );
+}
+
+#[tokio::test]
+async fn sec_17_sec_18_sec_21_sec_22_sec_23_bad_exchanges_fail() {
+    let app = spawn_app().await;
+    let c = confidential(&app);
+    let other = confidential(&app);
+    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let wrong_verifier = "x".repeat(43);
+    let no_challenge = || Code {
+        challenge: None,
+        ..code_for(&c, &user)
+    };
+    type Case<'a> = (
+        &'a str,
+        Code<'a>,
+        &'a Client,
+        Vec<(&'a str, &'a str)>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "SEC-17 wrong verifier",
+            code_for(&c, &user),
+            &c,
+            vec![
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &wrong_verifier),
+            ],
+            "invalid_grant",
+        ),
+        (
+            "SEC-17 missing verifier",
+            code_for(&c, &user),
+            &c,
+            vec![("redirect_uri", REDIRECT)],
+            "invalid_grant",
+        ),
+        (
+            "SEC-17 malformed verifier",
+            code_for(&c, &user),
+            &c,
+            vec![("redirect_uri", REDIRECT), ("code_verifier", "short")],
+            "invalid_grant",
+        ),
+        (
+            "SEC-18 verifier for a code without challenge",
+            no_challenge(),
+            &c,
+            good().to_vec(),
+            "invalid_grant",
+        ),
+        (
+            "SEC-21 another client's code",
+            code_for(&c, &user),
+            &other,
+            good().to_vec(),
+            "invalid_grant",
+        ),
+        (
+            "SEC-22 other redirect_uri",
+            code_for(&c, &user),
+            &c,
+            vec![
+                ("redirect_uri", "https://rp.test/cb2"),
+                ("code_verifier", VERIFIER),
+            ],
+            "invalid_grant",
+        ),
+        (
+            "SEC-22 redirect_uri missing",
+            code_for(&c, &user),
+            &c,
+            vec![("code_verifier", VERIFIER)],
+            "invalid_request",
+        ),
+        (
+            "SEC-23 expired",
+            Code {
+                lifetime: -1,
+                ..code_for(&c, &user)
+            },
+            &c,
+            good().to_vec(),
+            "invalid_grant",
+        ),
+    ];
+    for (name, spec, client, form, error) in cases {
+        let code = store_code(&app, spec).await;
+        let (status, body) = exchange(&app, client, &code, &form).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(error)),
+            "{name}"
+        );
+    }
+    for garbage in ["garbage", &"x".repeat(3000)] {
+        let (status, body) = exchange(&app, &c, garbage, &good()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+    }
+    // A code without a challenge, exchanged without a verifier by a confidential client.
+    let code = store_code(&app, no_challenge()).await;
+    let (status, body) = exchange(&app, &c, &code, &[("redirect_uri", REDIRECT)]).await;
+    assert_eq!(status, 200, "{body}");
+    // redirect_uri may be left out when the authorization request left it out.
+    let code = store_code(
+        &app,
+        Code {
+            explicit_redirect: false,
+            ..code_for(&c, &user)
+        },
+    )
+    .await;
+    assert_eq!(
+        exchange(&app, &c, &code, &[("code_verifier", VERIFIER)])
+            .await
+            .0,
+        200
+    );
+}
