@@ -336,6 +336,21 @@ pub async fn post(
     post_to(app, "/token", basic, form).await
 }
 
+/// A client_credentials access token for `c`.
+pub async fn client_token(app: &TestApp, c: &Client) -> String {
+    let (status, _, body) = json_of(
+        post(
+            app,
+            Some((&c.id, &c.secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
 /// POSTs a form to `path`, with HTTP Basic client authentication when given.
 pub async fn post_to(
     app: &TestApp,

@@ -2,9 +2,10 @@
 //! revoked token back and never turns rate limits off. Run when IRONGATE_TEST_REDIS_URL is set
 //! (always in `.ci/run`); the server reaches Redis through a proxy the test can cut.
 
-use crate::helpers::{Client, TestApp, TestEnv, post_to, spawn_app_with};
+use crate::helpers::{TestApp, TestEnv, spawn_app_with};
 use crate::rate_limit::attempt;
 use crate::refresh::{PASSWORD, login, setup, userinfo_status};
+use crate::revocation::revoke;
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -62,18 +63,6 @@ impl Proxy {
 async fn app_behind(proxy: &Proxy) -> TestApp {
     let url = proxy.url();
     spawn_app_with(TestEnv::new(), move |s| s.redis_url = Some(url)).await
-}
-
-async fn revoke(app: &TestApp, c: &Client, token: &str) -> u16 {
-    post_to(
-        app,
-        "/revoke",
-        Some((&c.id, &c.secret)),
-        &[("token", token)],
-    )
-    .await
-    .status()
-    .as_u16()
 }
 
 #[tokio::test]

@@ -1,10 +1,12 @@
 //! Revocation (RFC 7009), introspection (RFC 7662) and log out everywhere.
 
-use crate::helpers::{Client, TestApp, create_client, json_of, post, post_to, spawn_app};
+use crate::helpers::{
+    Client, TestApp, client_token, create_client, json_of, post, post_to, spawn_app,
+};
 use crate::refresh::{PASSWORD, login, refresh, setup, userinfo_status};
 use serde_json::{Value, json};
 
-async fn revoke(app: &TestApp, c: &Client, token: &str) -> u16 {
+pub async fn revoke(app: &TestApp, c: &Client, token: &str) -> u16 {
     post_to(
         app,
         "/revoke",
@@ -226,16 +228,8 @@ async fn sec_35_introspection_members_and_who_may_ask() {
     );
 
     // A client_credentials token: active, its subject the client.
-    let (_, _, cc) = json_of(
-        post(
-            &app,
-            Some((&c2.id, &c2.secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-    )
-    .await;
-    let cc_info = introspect(&app, &c1, &s(&cc, "access_token")).await;
+    let cc = client_token(&app, &c2).await;
+    let cc_info = introspect(&app, &c1, &cc).await;
     assert_eq!(cc_info["sub"], c2.id.as_str());
 
     for garbage in ["garbage", "a.b.c", &"x".repeat(3000)] {
@@ -306,19 +300,11 @@ async fn log_out_everywhere_with_the_users_own_token() {
     let resp = app.http.post(app.url("/logout-all")).send().await.unwrap();
     assert_eq!(resp.status(), 401, "a token is required");
     let service = create_client(&app, &["--grant-type", "client_credentials"]);
-    let (_, _, cc) = json_of(
-        post(
-            &app,
-            Some((&service.id, &service.secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-    )
-    .await;
+    let cc = client_token(&app, &service).await;
     let resp = app
         .http
         .post(app.url("/logout-all"))
-        .bearer_auth(s(&cc, "access_token"))
+        .bearer_auth(&cc)
         .send()
         .await
         .unwrap();

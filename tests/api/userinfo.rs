@@ -1,7 +1,7 @@
 //! UserInfo: claims by scope, RFC 6750 errors, and the JWT attack battery (SEC-39, SEC-40,
 //! SEC-41) against the endpoint that consumes irongate's access tokens.
 
-use crate::helpers::{FIXTURE_KEY, TestApp, create_client, json_of, post, spawn_app};
+use crate::helpers::{FIXTURE_KEY, TestApp, client_token, create_client, json_of, spawn_app};
 use crate::refresh::{login, setup};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -132,17 +132,9 @@ async fn sec_41_userinfo_refusals_follow_rfc_6750() {
             "users:read",
         ],
     );
-    let (_, _, cc) = json_of(
-        post(
-            &app,
-            Some((&service.id, &service.secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-    )
-    .await;
-    for token in [&no_openid["access_token"], &cc["access_token"]] {
-        let (status, headers, err) = get(&app, token.as_str().unwrap()).await;
+    let cc = client_token(&app, &service).await;
+    for token in [no_openid["access_token"].as_str().unwrap(), cc.as_str()] {
+        let (status, headers, err) = get(&app, token).await;
         assert_eq!(status, 403, "{err}");
         assert_eq!(err["error"], "insufficient_scope");
         let challenge = challenge(&headers);
