@@ -26,6 +26,8 @@ pub struct AppState {
     pub ephemeral: Ephemeral,
     pub revocations: Revocations,
     pub clients: ClientCache,
+    /// Claim checks for irongate's own access tokens (issuer, audience, no leeway).
+    pub access_validation: Arc<jsonwebtoken::Validation>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
                 passwords: PasswordHasher::new(cores)?,
                 revocations: Revocations::new(store.clone(), ephemeral.clone()),
                 clients: ClientCache::default(),
+                access_validation: Arc::new(crate::oauth::access::validation(&s)),
                 ephemeral,
                 settings: s,
                 store,

@@ -57,11 +57,6 @@ impl LoginAttempt {
     }
 }
 
-/// `Retry-After` seconds for a wait.
-pub fn retry_after_secs(wait: Duration) -> u64 {
-    crate::ephemeral::retry_after_secs(wait)
-}
-
 /// IPv4 addresses count one by one; IPv6 ones by /64, the block one subscriber usually holds.
 fn ip_key(ip: IpAddr) -> String {
     match ip {

@@ -85,6 +85,17 @@ impl Scopes {
         self.0.contains(scope)
     }
 
+    /// Scopes known to `catalogue` among `names`; unknown ones are left out.
+    pub fn known<'a>(names: impl IntoIterator<Item = &'a str>, catalogue: &ScopeCatalogue) -> Self {
+        Self(
+            names
+                .into_iter()
+                .filter(|s| catalogue.contains(s))
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
     /// Keeps only the scopes `keep` accepts.
     pub fn retain(mut self, keep: impl Fn(&str) -> bool) -> Self {
         self.0.retain(|s| keep(s));

@@ -97,6 +97,16 @@ impl RedisState {
     }
 
     async fn publish(&self, entries: &[(String, i64)]) -> Result<(), Unavailable> {
+        self.write_blocklist(entries, false).await
+    }
+
+    /// Adds entries to the blocklist in one transaction, drops expired ones and renews its TTL;
+    /// `complete` also marks it as holding every revocation (after a reload from the database).
+    async fn write_blocklist(
+        &self,
+        entries: &[(String, i64)],
+        complete: bool,
+    ) -> Result<(), Unavailable> {
         let mut conn = self.conn.clone();
         let now = chrono::Utc::now().timestamp();
         let key = self.blocklist();
@@ -104,6 +114,9 @@ impl RedisState {
         pipe.atomic();
         for (jti, exp) in entries {
             pipe.zadd(&key, jti, *exp).ignore();
+        }
+        if complete {
+            pipe.zadd(&key, LOADED, "+inf").ignore();
         }
         pipe.cmd("ZREMRANGEBYSCORE")
             .arg(&key)
@@ -175,20 +188,7 @@ impl RedisState {
     }
 
     pub async fn load_revoked(&self, entries: &[(String, i64)]) -> Result<(), Unavailable> {
-        let mut conn = self.conn.clone();
-        let key = self.blocklist();
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for (jti, exp) in entries {
-            pipe.zadd(&key, jti, *exp).ignore();
-        }
-        pipe.zadd(&key, LOADED, "+inf")
-            .ignore()
-            .expire(&key, LOADED_MARKER_SECS as i64)
-            .ignore();
-        pipe.query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| Unavailable(e.to_string()))
+        self.write_blocklist(entries, true).await
     }
 
     pub async fn cached_user(&self, user_id: &str) -> Option<UserStatus> {

@@ -3,6 +3,7 @@
 //! `at+jwt`, issuer, audience, expiry without leeway, revocation, and the user's state.
 
 use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims, stamp_digest};
+use crate::config::Settings;
 use crate::ephemeral::UserStatus;
 use crate::startup::AppState;
 use crate::store::{self, StoreError, User};
@@ -43,12 +44,13 @@ impl Verified {
     }
 }
 
-fn validation(state: &AppState) -> Validation {
+/// The claim checks for access tokens, built once at start.
+pub fn validation(settings: &Settings) -> Validation {
     let mut v = Validation::new(Algorithm::RS256);
     v.leeway = 0;
     v.validate_nbf = true;
-    v.set_issuer(&[&state.settings.issuer]);
-    v.set_audience(&[&state.settings.audience]);
+    v.set_issuer(&[&settings.issuer]);
+    v.set_audience(&[&settings.audience]);
     v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     v
 }
@@ -57,7 +59,7 @@ fn validation(state: &AppState) -> Validation {
 pub fn decode(state: &AppState, token: &str) -> Result<AccessClaims, Rejected> {
     let data = state
         .keys
-        .verify::<AccessClaims>(token, &validation(state))
+        .verify::<AccessClaims>(token, &state.access_validation)
         .map_err(|_| Rejected::Invalid("the access token is invalid"))?;
     // RFC 9068 §4 / RFC 8725 §3.11: only explicitly typed access tokens (an ID token is not one).
     let typ = data.header.typ.as_deref().unwrap_or("");

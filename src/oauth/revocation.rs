@@ -3,28 +3,16 @@
 use super::access::{self, Rejected};
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
-use super::token::{revoke_failed, revoke_family};
+use super::token::{find_refresh_token, revoke_failed, revoke_family};
 use super::tokens::stamp_digest;
-use crate::auth::secrets;
 use crate::startup::AppState;
-use crate::store::{self, Client, RefreshToken};
+use crate::store::{self, Client};
 use serde_json::{Value, json};
 
 /// Which kind a presented token is. Access tokens are JWTs (three dot-separated parts);
 /// refresh tokens are opaque base64url, which has no dots. `token_type_hint` is not needed.
 fn is_jwt(token: &str) -> bool {
     token.contains('.')
-}
-
-async fn find_refresh(state: &AppState, token: &str) -> Result<Option<RefreshToken>, OAuthError> {
-    if token.len() > 512 {
-        return Ok(None);
-    }
-    let hash = secrets::hash_secret(token);
-    Ok(state
-        .store
-        .run(move |c| store::find_refresh_token(c, &hash))
-        .await?)
 }
 
 /// RFC 7009 §2.1: revokes a token the client holds. A refresh token takes its family and the
@@ -46,7 +34,7 @@ pub async fn revoke(state: &AppState, client: &Client, form: &Form) -> Result<()
         }
         return Ok(());
     }
-    if let Some(row) = find_refresh(state, token).await?
+    if let Some(row) = find_refresh_token(state, token).await?
         && row.client_id == client.id
     {
         revoke_family(state, &row.family_id).await?;
@@ -91,7 +79,7 @@ pub async fn introspect(
             Err(Rejected::Unavailable) => Err(unavailable()),
         };
     }
-    let Some(row) = find_refresh(state, token).await? else {
+    let Some(row) = find_refresh_token(state, token).await? else {
         return Ok(inactive);
     };
     let now = chrono::Utc::now().timestamp();

@@ -7,7 +7,7 @@ use super::tokens::{
     AccessClaims, IdClaims, Subject, at_hash, issue_access_token, sign_id_token, stamp_digest,
 };
 use crate::auth::password::Verified;
-use crate::auth::rate_limit::{self, LoginAttempt};
+use crate::auth::rate_limit::LoginAttempt;
 use crate::auth::secrets;
 use crate::domain::{Email, GrantType, Scopes};
 use crate::startup::AppState;
@@ -65,8 +65,10 @@ pub async fn token(state: &AppState, req: &TokenRequest<'_>) -> Result<TokenResp
 /// The requested scopes, which must all be allowed to the client; all allowed ones when absent.
 fn granted_scopes(state: &AppState, client: &Client, form: &Form) -> Result<Scopes, OAuthError> {
     // A scope registered for the client but since removed from the catalogue is not granted.
-    let allowed = Scopes::granted(&client.allowed_scopes.join(" "))
-        .retain(|s| state.settings.scopes.contains(s));
+    let allowed = Scopes::known(
+        client.allowed_scopes.iter().map(String::as_str),
+        &state.settings.scopes,
+    );
     let Some(raw) = form.get("scope") else {
         return Ok(allowed);
     };
@@ -125,7 +127,7 @@ async fn password(
                 "too many sign-in attempts; try again later",
             )
             .with_status(429);
-            e.retry_after = Some(rate_limit::retry_after_secs(limited));
+            e.retry_after = Some(crate::ephemeral::retry_after_secs(limited));
             e
         })?;
     let user = match Email::parse(&username) {
@@ -279,6 +281,21 @@ async fn start_refresh_family(
     Ok((token, family))
 }
 
+/// The stored refresh token a presented one names, if any (absurdly long input is not hashed).
+pub async fn find_refresh_token(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<RefreshToken>, OAuthError> {
+    if presented.len() > 512 {
+        return Ok(None);
+    }
+    let hash = secrets::hash_secret(presented);
+    Ok(state
+        .store
+        .run(move |c| store::find_refresh_token(c, &hash))
+        .await?)
+}
+
 /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use returns a new refresh token; a used
 /// one presented again revokes its whole family (likely theft), and so does losing a race.
 async fn refresh(
@@ -288,14 +305,7 @@ async fn refresh(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = form.require("refresh_token")?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    if presented.len() > 512 {
-        return Err(invalid());
-    }
-    let hash = secrets::hash_secret(presented);
-    let lookup = hash.clone();
-    let row = state
-        .store
-        .run(move |c| store::find_refresh_token(c, &lookup))
+    let row = find_refresh_token(state, presented)
         .await?
         .ok_or_else(invalid)?;
     // Another client's token is refused without being burned (SEC-31).
@@ -357,9 +367,10 @@ async fn refresh(
         access_exp: issued.claims.exp,
         ..row.clone()
     };
+    let spent = row.token_hash.clone();
     let rotated = state
         .store
-        .run(move |c| store::rotate_refresh_token(c, &hash, now, &successor))
+        .run(move |c| store::rotate_refresh_token(c, &spent, now, &successor))
         .await?;
     if !rotated {
         tracing::warn!(family = %row.family_id, client = %client.id, "refresh token used concurrently; revoking its family");

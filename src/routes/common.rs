@@ -2,9 +2,11 @@
 //! §5.2 errors, RFC 6750 bearer errors, the client's address.
 
 use crate::auth::rate_limit;
+use crate::oauth::client_auth;
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Form;
 use crate::startup::AppState;
+use crate::store::Client;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use futures_util::StreamExt;
@@ -65,6 +67,18 @@ pub async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<F
         body.extend_from_slice(&chunk);
     }
     Form::parse(&body)
+}
+
+/// The form of a client-authenticated endpoint (revocation, introspection) and its client.
+pub async fn authenticated_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(Form, Client), OAuthError> {
+    let form = read_form(req, payload).await?;
+    let client =
+        client_auth::authenticate(&state.store, &state.clients, authorization(req), &form).await?;
+    Ok((form, client))
 }
 
 pub fn authorization(req: &HttpRequest) -> Option<&str> {
@@ -172,6 +186,11 @@ pub fn unavailable() -> HttpResponse {
             "error": "temporarily_unavailable",
             "error_description": "the service is temporarily unavailable",
         }))
+}
+
+/// The bearer token of the `Authorization` header, required: the refusal otherwise.
+pub fn require_bearer(req: &HttpRequest) -> Result<&str, BearerError> {
+    bearer_header(req)?.ok_or_else(BearerError::missing)
 }
 
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1), if one was sent.

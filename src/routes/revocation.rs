@@ -1,7 +1,6 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662): client-authenticated form POSTs.
 
-use super::common::{authorization, no_store, oauth_error, post_only, read_form};
-use crate::oauth::client_auth;
+use super::common::{authenticated_form, no_store, oauth_error, post_only};
 use crate::oauth::discovery::paths;
 use crate::oauth::revocation;
 use crate::startup::AppState;
@@ -17,14 +16,10 @@ async fn post_revoke(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let result = async {
-        let form = read_form(&req, payload).await?;
-        let client =
-            client_auth::authenticate(&state.store, &state.clients, authorization(&req), &form)
-                .await?;
-        revocation::revoke(&state, &client, &form).await
-    }
-    .await;
+    let result = match authenticated_form(&req, payload, &state).await {
+        Ok((form, client)) => revocation::revoke(&state, &client, &form).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(()) => no_store(HttpResponse::Ok()).finish(),
         Err(e) => oauth_error(&e),
@@ -36,14 +31,10 @@ async fn post_introspect(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let result = async {
-        let form = read_form(&req, payload).await?;
-        let client =
-            client_auth::authenticate(&state.store, &state.clients, authorization(&req), &form)
-                .await?;
-        revocation::introspect(&state, &client, &form).await
-    }
-    .await;
+    let result = match authenticated_form(&req, payload, &state).await {
+        Ok((form, client)) => revocation::introspect(&state, &client, &form).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(body) => no_store(HttpResponse::Ok()).json(body),
         Err(e) => oauth_error(&e),

@@ -1,9 +1,11 @@
 //! UserInfo (OpenID Connect Core §5.3) and "log out everywhere": bearer-token endpoints.
 
-use super::common::{BearerError, bearer_header, is_form, no_store, post_only, unavailable};
+use super::common::{
+    BearerError, bearer_header, is_form, no_store, post_only, require_bearer, unavailable,
+};
 use crate::auth::secrets;
 use crate::ephemeral::UserStatus;
-use crate::oauth::access::{self, Rejected, Verified};
+use crate::oauth::access::{self, Rejected};
 use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
 use crate::oauth::tokens::stamp_digest;
@@ -28,9 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn get_userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     // RFC 9700 §4.3.2 / SEC-41: a token in the query string is never looked at.
-    match bearer_header(&req) {
-        Ok(Some(token)) => userinfo(&state, token).await,
-        Ok(None) => BearerError::missing().response(),
+    match require_bearer(&req) {
+        Ok(token) => userinfo(&state, token).await,
         Err(e) => e.response(),
     }
 }
@@ -72,23 +73,17 @@ async fn userinfo(state: &AppState, token: &str) -> HttpResponse {
     if verified.is_client_token() || !verified.has_scope("openid") {
         return BearerError::insufficient_scope("openid").response();
     }
-    let Verified {
-        claims,
-        user: Some(user),
-    } = verified
-    else {
+    let (with_email, with_profile) = (verified.has_scope("email"), verified.has_scope("profile"));
+    let Some(user) = verified.user else {
         return BearerError::invalid_token("the access token is invalid").response();
     };
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), user.id.into());
-    let scopes: Vec<&str> = claims.scope.split(' ').collect();
-    if scopes.contains(&"email") {
+    if with_email {
         body.insert("email".into(), user.email.into());
         body.insert("email_verified".into(), user.email_verified.into());
     }
-    if scopes.contains(&"profile")
-        && let Some(name) = user.name
-    {
+    if with_profile && let Some(name) = user.name {
         body.insert("name".into(), name.into());
     }
     no_store(HttpResponse::Ok()).json(body)
@@ -104,9 +99,8 @@ fn rejected(e: Rejected) -> HttpResponse {
 /// "Log out everywhere": the caller's own user token; every token and session of the user
 /// stops working (new security stamp), every refresh token is revoked. 204 on success.
 async fn post_logout_all(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let token = match bearer_header(&req) {
-        Ok(Some(token)) => token,
-        Ok(None) => return BearerError::missing().response(),
+    let token = match require_bearer(&req) {
+        Ok(token) => token,
         Err(e) => return e.response(),
     };
     let verified = match access::verify(&state, token, false).await {
