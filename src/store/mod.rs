@@ -50,15 +50,17 @@ impl From<diesel::result::Error> for StoreError {
                 info,
             ) => StoreError::Unavailable(info.message().to_owned()),
             // SQLite still busy after `busy_timeout`: a transient condition, not a bug.
-            Error::DatabaseError(_, info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("database is busy") =>
-            {
+            Error::DatabaseError(_, info) if sqlite_busy(info.message()) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
             other => StoreError::Unexpected(anyhow::Error::new(other)),
         }
     }
+}
+
+/// Whether an SQLite error message says another connection holds the lock.
+fn sqlite_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
 }
 
 /// Current time in UTC, truncated to microseconds so both backends store it identically.

@@ -34,17 +34,41 @@ impl Manager {
                 .map(DbConnection::Pg)
                 .map_err(Error::ConnectionError),
             DatabaseKind::Sqlite => {
-                let path = self.url.trim_start_matches("sqlite://");
-                let mut conn = SqliteConnection::establish(path).map_err(Error::ConnectionError)?;
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
-                .map_err(Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
+                open_sqlite(self.url.trim_start_matches("sqlite://")).map(DbConnection::Sqlite)
             }
         }
     }
+}
+
+/// How long opening an SQLite connection waits out another process's lock (REL-09).
+const SQLITE_LOCK_WAIT: Duration = Duration::from_secs(15);
+
+/// Opens an SQLite connection in WAL mode. Switching a fresh file to WAL takes an exclusive
+/// lock that SQLite reports as busy at once, without its busy handler, while another process
+/// is doing the same (two nodes started together): such attempts are retried until
+/// `SQLITE_LOCK_WAIT` has passed.
+fn open_sqlite(path: &str) -> Result<SqliteConnection, diesel::r2d2::Error> {
+    use diesel::r2d2::Error;
+    let deadline = std::time::Instant::now() + SQLITE_LOCK_WAIT;
+    loop {
+        let mut conn = SqliteConnection::establish(path).map_err(Error::ConnectionError)?;
+        let configured = conn.batch_execute(
+            "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        );
+        match configured {
+            Ok(()) => return Ok(conn),
+            Err(e) if sqlite_locked(&e) && std::time::Instant::now() < deadline => {
+                drop(conn);
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            Err(e) => return Err(Error::QueryError(e)),
+        }
+    }
+}
+
+fn sqlite_locked(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if super::sqlite_busy(info.message()))
 }
 
 impl r2d2::ManageConnection for Manager {
