@@ -72,7 +72,10 @@ pub fn create_user(
         validate_role(role)?;
     }
     let password_hash = match password {
-        Some(raw) => Some(password::hash_blocking(&Password::parse(raw)?)?),
+        Some(raw) => Some(password::hash_blocking(&Password::parse_new(
+            raw,
+            &[email.as_str(), name.as_deref().unwrap_or("")],
+        )?)?),
         None => None,
     };
     let new = NewUser {

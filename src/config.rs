@@ -65,6 +65,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
     pub cors_allow_credentials: bool,
+    /// Seconds a browser session may sit unused before it ends.
+    pub session_idle_timeout: u64,
+    /// Seconds a browser session lasts at most, used or not.
+    pub session_lifetime: u64,
     pub google: Option<GoogleSettings>,
 }
 
@@ -111,6 +115,12 @@ const KEYS: &[(&str, &str, Kind)] = &[
         "IRONGATE_CORS_ALLOW_CREDENTIALS",
         Kind::Bool,
     ),
+    (
+        "session_idle_timeout",
+        "IRONGATE_SESSION_IDLE_TIMEOUT",
+        Kind::Int,
+    ),
+    ("session_lifetime", "IRONGATE_SESSION_LIFETIME", Kind::Int),
     ("google.client_id", "IRONGATE_GOOGLE_CLIENT_ID", Kind::Str),
     (
         "google.client_secret",
@@ -192,6 +202,8 @@ impl Settings {
             trusted_proxies: parse_proxies(v.list("trusted_proxies")?.unwrap_or_default())?,
             cors_origins,
             cors_allow_credentials,
+            session_idle_timeout: v.ranged("session_idle_timeout", 1800, 1, 31_536_000)?,
+            session_lifetime: v.ranged("session_lifetime", 43_200, 1, 31_536_000)?,
             google: google(v)?,
             issuer,
         })

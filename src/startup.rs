@@ -101,7 +101,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState::build(settings).await?;
         spawn_key_poller(state.keys.clone(), state.settings.key_poll_interval);
-        spawn_housekeeping(state.store.clone());
+        spawn_housekeeping(state.store.clone(), state.settings.session_idle_timeout);
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
@@ -109,7 +109,7 @@ impl Application {
                 .wrap(actix_web::middleware::NormalizePath::new(
                     actix_web::middleware::TrailingSlash::MergeOnly,
                 ))
-                .configure(crate::routes::configure)
+                .configure(|cfg| crate::routes::configure(cfg, &data.settings))
         })
         .shutdown_timeout(30)
         .listen(listener)?
@@ -156,7 +156,7 @@ fn spawn_key_poller(keys: Arc<KeyStore>, interval_secs: u64) {
 }
 
 /// Deletes expired revocations and refresh-token families every ten minutes.
-fn spawn_housekeeping(store: Store) {
+fn spawn_housekeeping(store: Store, session_idle_timeout: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -164,7 +164,11 @@ fn spawn_housekeeping(store: Store) {
             tick.tick().await;
             let now = chrono::Utc::now().timestamp();
             match store
-                .run(move |c| crate::store::delete_expired(c, now))
+                .run(move |c| {
+                    let idle_before = now - session_idle_timeout as i64;
+                    Ok(crate::store::delete_expired(c, now)?
+                        + crate::store::delete_expired_sessions(c, now, idle_before)?)
+                })
                 .await
             {
                 Ok(0) => {}

@@ -3,3 +3,4 @@
 pub mod password;
 pub mod rate_limit;
 pub mod secrets;
+pub mod sign_in;

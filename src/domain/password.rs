@@ -25,6 +25,22 @@ impl Password {
         Ok(Self(raw))
     }
 
+    /// A password being set (not checked at sign-in): the length policy, and not one of the
+    /// common or breached passwords zxcvbn knows (its 30 000-entry lists), nor guessable from
+    /// patterns or from `context` (the email, the name) within a million guesses
+    /// (ASVS5 6.2.4, 6.2.12; SEC-59). No composition rules (SEC-58).
+    pub fn parse_new(raw: String, context: &[&str]) -> Result<Self, Invalid> {
+        let password = Self::parse(raw)?;
+        let estimate = zxcvbn::zxcvbn(&password.0, context);
+        if u8::from(estimate.score()) < 2 {
+            return Err(Invalid::new(
+                "password too common or too easy to guess: choose a longer or less predictable one \
+                 (a few random words work well)",
+            ));
+        }
+        Ok(password)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -48,6 +64,37 @@ mod tests {
         assert!(Password::parse("🔑".repeat(8)).is_ok());
         assert!(Password::parse("é".repeat(128)).is_ok());
         assert!(Password::parse("é".repeat(129)).is_err());
+    }
+
+    /// SEC-58, SEC-59: common and guessable passwords are refused when set; long, Unicode and
+    /// lowercase-only passphrases are fine; nothing is truncated.
+    #[test]
+    fn refuses_common_passwords_sec_59() {
+        for common in [
+            "password1",
+            "123456789",
+            "qwertyuiop",
+            "iloveyou1",
+            "Password123",
+        ] {
+            assert!(Password::parse_new(common.into(), &[]).is_err(), "{common}");
+        }
+        assert!(Password::parse_new("alice@example.com".into(), &["alice@example.com"]).is_err());
+        for fine in [
+            "correct horse battery staple",
+            "q8Zr1vXw0PkL3mNbTy7s",
+            "lowercase only but long passphrase",
+            "пароль-из-кириллицы-и-эмодзи-🔑",
+        ] {
+            assert!(Password::parse_new(fine.into(), &[]).is_ok(), "{fine}");
+        }
+        let long: String = "my grandmother's 1987 recipe for plum dumplings needs 14 plums, \
+                            a pinch of cinnamon and patience"
+            .into();
+        assert_eq!(
+            Password::parse_new(long.clone(), &[]).unwrap().expose(),
+            long
+        );
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub struct ClientCache(Arc<Mutex<HashMap<String, (Client, Instant)>>>);
 
 impl ClientCache {
     pub async fn find(&self, store: &Store, id: &str) -> Result<Option<Client>, StoreError> {
+        // Client ids are short printable strings; anything else names no client (and a NUL
+        // byte would be refused by PostgreSQL as an error, not a miss).
+        if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+            return Ok(None);
+        }
         if let Some((client, at)) = self.lock().get(id)
             && at.elapsed() < CLIENT_CACHE_TTL
         {

@@ -10,7 +10,15 @@ pub mod paths {
     pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
     pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const JWKS: &str = "/.well-known/jwks.json";
+    pub const AUTHORIZE: &str = "/authorize";
     pub const TOKEN: &str = "/token";
+    /// The login and consent forms post here (pages, not protocol endpoints).
+    pub const LOGIN: &str = "/login";
+    pub const CONSENT: &str = "/consent";
+    pub const END_SESSION: &str = "/logout";
+    /// The stylesheet and the form_post script.
+    pub const STYLESHEET: &str = "/assets/irongate.css";
+    pub const FORM_POST_SCRIPT: &str = "/assets/form_post.js";
     pub const USERINFO: &str = "/userinfo";
     pub const REVOCATION: &str = "/revoke";
     pub const INTROSPECTION: &str = "/introspect";
@@ -37,6 +45,13 @@ impl Metadata {
             "id_token_signing_alg_values_supported".into(),
             json!(["RS256"]),
         );
+        oidc.insert(
+            "end_session_endpoint".into(),
+            json!(settings.endpoint(paths::END_SESSION)),
+        );
+        oidc.insert("claims_parameter_supported".into(), json!(false));
+        oidc.insert("request_parameter_supported".into(), json!(false));
+        oidc.insert("request_uri_parameter_supported".into(), json!(false));
         oidc.insert(
             "userinfo_endpoint".into(),
             json!(settings.endpoint(paths::USERINFO)),
@@ -71,14 +86,33 @@ fn document(settings: &Settings) -> Map<String, Value> {
     doc.insert("jwks_uri".into(), json!(settings.endpoint(paths::JWKS)));
     doc.insert("scopes_supported".into(), json!(settings.scopes.all()));
     doc.insert(
+        "authorization_endpoint".into(),
+        json!(settings.endpoint(paths::AUTHORIZE)),
+    );
+    doc.insert(
         "token_endpoint".into(),
         json!(settings.endpoint(paths::TOKEN)),
+    );
+    // Only the code flow: no implicit or hybrid response types (RFC 9700 §2.1.2, SEC-09).
+    doc.insert("response_types_supported".into(), json!(["code"]));
+    doc.insert(
+        "response_modes_supported".into(),
+        json!(["query", "form_post"]),
+    );
+    doc.insert("code_challenge_methods_supported".into(), json!(["S256"]));
+    doc.insert(
+        "authorization_response_iss_parameter_supported".into(),
+        json!(true),
+    );
+    doc.insert(
+        "prompt_values_supported".into(),
+        json!(["none", "login", "consent", "select_account"]),
     );
     // The password grant works for clients registered for it, but is not advertised
     // (RFC 9700 §2.4: it must not be used).
     doc.insert(
         "grant_types_supported".into(),
-        json!(["client_credentials", "refresh_token"]),
+        json!(["authorization_code", "client_credentials", "refresh_token"]),
     );
     doc.insert(
         "token_endpoint_auth_methods_supported".into(),

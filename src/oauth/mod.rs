@@ -2,10 +2,13 @@
 //! and its grants, token formats.
 
 pub mod access;
+pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod interaction;
+pub mod redirect;
 pub mod revocation;
 pub mod revocations;
 pub mod token;

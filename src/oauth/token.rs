@@ -6,10 +6,9 @@ use super::form::Form;
 use super::tokens::{
     AccessClaims, IdClaims, Subject, at_hash, issue_access_token, sign_id_token, stamp_digest,
 };
-use crate::auth::password::Verified;
-use crate::auth::rate_limit::LoginAttempt;
 use crate::auth::secrets;
-use crate::domain::{Email, GrantType, Scopes};
+use crate::auth::sign_in::{SignInError, sign_in};
+use crate::domain::{GrantType, Scopes};
 use crate::startup::AppState;
 use crate::store::{self, Client, Redemption, RefreshToken, User};
 use serde::Serialize;
@@ -119,45 +118,25 @@ async fn password(
     let username = form.require("username")?.to_owned();
     let password = form.require("password")?.to_owned();
     let scopes = granted_scopes(state, client, form)?;
-    let attempt = LoginAttempt::begin(state, req.client_ip, &username)
+    let user = sign_in(state, req.client_ip, &username, password)
         .await
-        .map_err(|limited| {
-            let mut e = OAuthError::new(
-                ErrorCode::TemporarilyUnavailable,
-                "too many sign-in attempts; try again later",
-            )
-            .with_status(429);
-            e.retry_after = Some(crate::ephemeral::retry_after_secs(limited));
-            e
+        .map_err(|e| match e {
+            SignInError::Limited(wait) => {
+                let mut e = OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "too many sign-in attempts; try again later",
+                )
+                .with_status(429);
+                e.retry_after = Some(crate::ephemeral::retry_after_secs(wait));
+                e
+            }
+            SignInError::Failed => OAuthError::invalid_grant("invalid username or password"),
+            SignInError::Store(e) => e.into(),
+            SignInError::Internal(e) => {
+                tracing::error!(error = %e, "password verification failed");
+                OAuthError::server_error()
+            }
         })?;
-    let user = match Email::parse(&username) {
-        Ok(email) => {
-            let normalized = email.normalized();
-            state
-                .store
-                .run(move |c| store::find_user_by_email(c, &normalized))
-                .await?
-        }
-        Err(_) => None,
-    };
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = state
-        .passwords
-        .verify(password, stored)
-        .await
-        .map_err(|_| OAuthError::server_error())?;
-    let (user, rehash) = match (user, verified) {
-        (Some(user), Verified::Match { rehash }) if user.is_active => (user, rehash),
-        _ => return Err(OAuthError::invalid_grant("invalid username or password")),
-    };
-    attempt.succeeded(state).await;
-    if let Some(hash) = rehash {
-        let id = user.id.clone();
-        state
-            .store
-            .run(move |c| store::update_password_hash(c, &id, &hash))
-            .await?;
-    }
     let now = chrono::Utc::now().timestamp();
     let issued = sign_user_tokens(state, client, &user, &scopes, now, IdExtra::default())?;
     let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {

@@ -97,3 +97,31 @@ pub fn stamp_digest(stamp: &str) -> String {
 pub fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
 }
+
+/// The claims irongate reads from an `id_token_hint`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HintClaims {
+    pub sub: String,
+    pub aud: String,
+}
+
+/// Verifies an ID token irongate issued, passed back as `id_token_hint` (OpenID Connect Core
+/// §3.1.2.1, RP-Initiated Logout §2): signature by a published key (a rotated-out one still in
+/// JWKS counts), RS256, `typ` JWT (an access token is not an ID token), issuer. Expiry is not
+/// checked: a hint is commonly an expired ID token.
+pub fn verify_id_token_hint(
+    keys: &KeyStore,
+    settings: &Settings,
+    token: &str,
+) -> Option<HintClaims> {
+    if token.len() > 8192 {
+        return None;
+    }
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.set_issuer(&[&settings.issuer]);
+    validation.set_required_spec_claims(&["iss", "sub", "aud"]);
+    let data = keys.verify::<HintClaims>(token, &validation).ok()?;
+    (data.header.typ.as_deref() == Some("JWT")).then_some(data.claims)
+}

@@ -42,7 +42,15 @@ pub fn is_form(req: &HttpRequest) -> bool {
 }
 
 /// RFC 6749 §3.2: `application/x-www-form-urlencoded` only, bounded in size.
-pub async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<Form, OAuthError> {
+pub async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Form, OAuthError> {
+    Form::parse(&read_form_body(req, payload).await?)
+}
+
+/// The raw body of a form POST (`application/x-www-form-urlencoded`, at most 16 KiB).
+pub async fn read_form_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, OAuthError> {
     if !is_form(req) {
         return Err(OAuthError::invalid_request(
             "the body must be application/x-www-form-urlencoded",
@@ -66,7 +74,7 @@ pub async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<F
         }
         body.extend_from_slice(&chunk);
     }
-    Form::parse(&body)
+    Ok(body)
 }
 
 /// The form of a client-authenticated endpoint (revocation, introspection) and its client.

@@ -1,21 +1,62 @@
 //! Thin HTTP handlers: parse, call one service, map the result.
 
+mod assets;
+mod authorize;
 mod common;
 mod health;
+mod login;
+mod logout;
 mod revocation;
 mod token;
 mod userinfo;
 mod well_known;
 
+use crate::config::Settings;
+use actix_cors::Cors;
+use actix_web::middleware::Condition;
 use actix_web::{HttpResponse, Resource, web};
 
 /// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     health::configure(cfg);
-    well_known::configure(cfg);
-    token::configure(cfg);
-    userinfo::configure(cfg);
-    revocation::configure(cfg);
+    well_known::configure(cfg, settings);
+    token::configure(cfg, settings);
+    userinfo::configure(cfg, settings);
+    revocation::configure(cfg, settings);
+    authorize::configure(cfg);
+    logout::configure(cfg);
+    assets::configure(cfg);
+}
+
+/// CORS for the endpoints a browser application may call directly (token, userinfo,
+/// introspection, revocation, JWKS, discovery), per `cors_origins`; none at all when the list is
+/// empty, and never on the authorization endpoint or the pages (RFC 9700 §2.6, SEC-14). An
+/// origin not on the list gets an answer without CORS headers, which the browser refuses.
+pub fn cors(settings: &Settings) -> Condition<Cors> {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+        ])
+        .expose_headers([
+            actix_web::http::header::WWW_AUTHENTICATE,
+            actix_web::http::header::RETRY_AFTER,
+        ])
+        .block_on_origin_mismatch(false)
+        .max_age(600);
+    for origin in &settings.cors_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin().send_wildcard()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    if settings.cors_allow_credentials {
+        cors = cors.supports_credentials();
+    }
+    Condition::new(!settings.cors_origins.is_empty(), cors)
 }
 
 /// A resource that answers GET (and HEAD) with `handler` and 405 with `Allow` to other methods.

@@ -1,14 +1,15 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662): client-authenticated form POSTs.
 
 use super::common::{authenticated_form, no_store, oauth_error, post_only};
+use crate::config::Settings;
 use crate::oauth::discovery::paths;
 use crate::oauth::revocation;
 use crate::startup::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(post_only(paths::REVOCATION, post_revoke))
-        .service(post_only(paths::INTROSPECTION, post_introspect));
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.service(post_only(paths::REVOCATION, post_revoke).wrap(super::cors(settings)))
+        .service(post_only(paths::INTROSPECTION, post_introspect).wrap(super::cors(settings)));
 }
 
 async fn post_revoke(

@@ -1,11 +1,12 @@
 use super::common::{authorization, client_ip, no_store, oauth_error, post_only, read_form};
+use crate::config::Settings;
 use crate::oauth::discovery::paths;
 use crate::oauth::token::{self, TokenRequest};
 use crate::startup::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(post_only(paths::TOKEN, post_token));
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.service(post_only(paths::TOKEN, post_token).wrap(super::cors(settings)));
 }
 
 async fn post_token(

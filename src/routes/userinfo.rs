@@ -4,6 +4,7 @@ use super::common::{
     BearerError, bearer_header, is_form, no_store, post_only, require_bearer, unavailable,
 };
 use crate::auth::secrets;
+use crate::config::Settings;
 use crate::ephemeral::UserStatus;
 use crate::oauth::access::{self, Rejected};
 use crate::oauth::discovery::paths;
@@ -14,9 +15,10 @@ use crate::store;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.service(
         web::resource(paths::USERINFO)
+            .wrap(super::cors(settings))
             .route(web::get().to(get_userinfo))
             .route(web::post().to(post_userinfo))
             .default_service(web::to(|| async {

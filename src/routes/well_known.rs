@@ -1,16 +1,17 @@
+use crate::config::Settings;
 use crate::oauth::discovery::paths;
 use crate::startup::AppState;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::get_only(
-        paths::OPENID_CONFIGURATION,
-        get_openid_configuration,
-    ))
-    .service(super::get_only(paths::OAUTH_METADATA, get_oauth_metadata))
-    .service(super::get_only(paths::JWKS, get_jwks));
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.service(
+        super::get_only(paths::OPENID_CONFIGURATION, get_openid_configuration)
+            .wrap(super::cors(settings)),
+    )
+    .service(super::get_only(paths::OAUTH_METADATA, get_oauth_metadata).wrap(super::cors(settings)))
+    .service(super::get_only(paths::JWKS, get_jwks).wrap(super::cors(settings)));
 }
 
 async fn get_openid_configuration(state: web::Data<AppState>) -> HttpResponse {

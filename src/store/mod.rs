@@ -5,6 +5,7 @@ mod clients;
 mod pool;
 mod refresh_tokens;
 pub mod schema;
+mod sessions;
 mod users;
 
 pub use authorization_codes::{
@@ -17,6 +18,10 @@ pub use refresh_tokens::{
     RefreshToken, RevokedJti, delete_expired, find_refresh_token, insert_refresh_token,
     insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens, rotate_refresh_token,
     unexpired_revoked,
+};
+pub use sessions::{
+    Session, delete_expired_sessions, delete_session, delete_user_sessions, find_consent,
+    find_session, insert_session, replace_session, save_consent, touch_session,
 };
 pub use users::{
     NewUser, User, end_all_sessions, find_user_by_email, find_user_by_id, find_user_roles,

@@ -95,8 +95,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        sid -> Text,
+        user_id -> Nullable<Text>,
+        stamp_digest -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        csrf_secret -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        granted_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
+    sessions,
+    consents,
     users,
     clients,
     roles,

@@ -190,6 +190,7 @@ pub fn end_all_sessions(
             set_security_stamp(conn, user_id, new_stamp)?;
         }
         super::revoke_user_refresh_tokens(conn, user_id, chrono::Utc::now().timestamp())?;
+        super::delete_user_sessions(conn, user_id)?;
         Ok(())
     })
 }

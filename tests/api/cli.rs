@@ -138,6 +138,22 @@ fn user_create_bad_inputs_fail_and_write_nothing() {
             Some(&"x".repeat(129)),
             "too long",
         ),
+        // SEC-59: common and guessable passwords are refused.
+        (
+            &["--email", "common1@example.com", "--password-stdin"],
+            Some("password1\n"),
+            "too common",
+        ),
+        (
+            &["--email", "common2@example.com", "--password-stdin"],
+            Some("123456789"),
+            "too common",
+        ),
+        (
+            &["--email", "common3@example.com", "--password-stdin"],
+            Some("qwertyuiop"),
+            "too common",
+        ),
         (
             &["--email", "role@example.com", "--role", "bad role"],
             None,

@@ -24,9 +24,32 @@ async fn issuer_equals_the_configuration_exactly() {
     // Password works for clients registered for it but is not advertised (SEC-28).
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["client_credentials", "refresh_token"])
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
+    // The code flow only (SEC-09), PKCE S256 only (SEC-16), `iss` in responses (SEC-08).
+    assert_eq!(
+        oidc["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        oidc["response_modes_supported"],
+        serde_json::json!(["query", "form_post"])
+    );
+    assert_eq!(
+        oidc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        oidc["authorization_response_iss_parameter_supported"],
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        oauth["code_challenge_methods_supported"],
+        oidc["code_challenge_methods_supported"]
     );
     for (key, path) in [
+        ("authorization_endpoint", "/authorize"),
+        ("end_session_endpoint", "/logout"),
         ("token_endpoint", "/token"),
         ("userinfo_endpoint", "/userinfo"),
         ("revocation_endpoint", "/revoke"),

@@ -1,0 +1,70 @@
+//! Signing a user in with email and password, shared by the password grant and the login page:
+//! rate limited per IP and username, one answer and one cost for unknown users, wrong passwords
+//! and disabled accounts (no enumeration), stored hashes upgraded when parameters changed.
+
+use super::password::Verified;
+use super::rate_limit::LoginAttempt;
+use crate::domain::{Email, Password};
+use crate::startup::AppState;
+use crate::store::{self, StoreError, User};
+use std::net::IpAddr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// A limit is reached; try again after this long.
+    #[error("too many sign-in attempts")]
+    Limited(Duration),
+    /// Unknown user, wrong password or disabled account: deliberately one case.
+    #[error("invalid username or password")]
+    Failed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("password verification failed: {0}")]
+    Internal(anyhow::Error),
+}
+
+/// Checks `username` (an email) and `password`; the user on success.
+pub async fn sign_in(
+    state: &AppState,
+    ip: IpAddr,
+    username: &str,
+    password: String,
+) -> Result<User, SignInError> {
+    let attempt = LoginAttempt::begin(state, ip, username)
+        .await
+        .map_err(SignInError::Limited)?;
+    // No stored password is longer than the policy allows: refuse without hashing (SEC-62).
+    if password.chars().count() > Password::MAX_CHARS {
+        return Err(SignInError::Failed);
+    }
+    let user = match Email::parse(username) {
+        Ok(email) => {
+            let normalized = email.normalized();
+            state
+                .store
+                .run(move |c| store::find_user_by_email(c, &normalized))
+                .await?
+        }
+        Err(_) => None,
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let verified = state
+        .passwords
+        .verify(password, stored)
+        .await
+        .map_err(SignInError::Internal)?;
+    let (user, rehash) = match (user, verified) {
+        (Some(user), Verified::Match { rehash }) if user.is_active => (user, rehash),
+        _ => return Err(SignInError::Failed),
+    };
+    attempt.succeeded(state).await;
+    if let Some(hash) = rehash {
+        let id = user.id.clone();
+        state
+            .store
+            .run(move |c| store::update_password_hash(c, &id, &hash))
+            .await?;
+    }
+    Ok(user)
+}

@@ -1,0 +1,4 @@
+//! What the browser sees: sessions (cookie, CSRF) and server-rendered pages.
+
+pub mod pages;
+pub mod session;

@@ -1,0 +1,244 @@
+//! RP-Initiated Logout 1.0 (`end_session_endpoint`, GET and POST). With a valid `id_token_hint`
+//! the session ends at once; without one a confirmation page asks first (ASVS5 10.6.2, SEC-47).
+//! `post_logout_redirect_uri` is followed only when registered, exactly, for the client the hint
+//! or `client_id` names; otherwise irongate's own logged-out page shows (never an open redirect).
+
+use super::authorize::{bad_request, forbidden, unavailable, unreadable};
+use super::common::read_form_body;
+use crate::browser::pages::{self, LoggedOutPage, LogoutPage};
+use crate::browser::session::{self, Current};
+use crate::oauth::authorize::{Params, append_params};
+use crate::oauth::discovery::paths;
+use crate::oauth::tokens::verify_id_token_hint;
+use crate::startup::AppState;
+use crate::store::Client;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::authorize::page_resource(
+        web::resource(paths::END_SESSION)
+            .route(web::get().to(get_end_session))
+            .route(web::post().to(post_end_session)),
+        "GET, POST",
+    ));
+}
+
+async fn get_end_session(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes());
+    end_session(&state, &req, params).await
+}
+
+/// A POST is either the relying party's request (form-encoded, RP-Initiated Logout §2) or the
+/// confirmation form, which carries a CSRF token.
+async fn post_end_session(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let body = match read_form_body(&req, payload).await {
+        Ok(b) => b,
+        Err(e) => return unreadable(&state, &e),
+    };
+    let params = Params::parse(&body);
+    if params.single("csrf_token").ok().flatten().is_some() {
+        return confirm(&state, &req, &body).await;
+    }
+    // The relying party's POST is usually cross-site and carries no `SameSite=Lax` session
+    // cookie: continue as a top-level GET, which does.
+    let next = format!(
+        "{}?{}",
+        state.settings.endpoint(paths::END_SESSION),
+        params.encode()
+    );
+    pages::redirect(&state, true, &next, vec![])
+}
+
+enum Refused {
+    BadRequest(String),
+    Store(crate::store::StoreError),
+}
+
+impl Refused {
+    fn response(self, state: &AppState) -> HttpResponse {
+        match self {
+            Refused::BadRequest(message) => bad_request(state, &message),
+            Refused::Store(e) => unavailable(state, e),
+        }
+    }
+}
+
+/// What the relying party asked for, once checked.
+struct Logout {
+    client: Option<Client>,
+    /// Registered for `client`, exactly; None otherwise.
+    redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+impl Logout {
+    async fn from_params(
+        state: &AppState,
+        params: &Params,
+        hint_aud: Option<&str>,
+    ) -> Result<Self, Refused> {
+        let single = |key: &str| {
+            params
+                .single(key)
+                .map_err(|r| Refused::BadRequest(format!("The parameter {} is repeated.", r.0)))
+        };
+        let client_id = single("client_id")?;
+        if let (Some(given), Some(aud)) = (client_id, hint_aud)
+            && given != aud
+        {
+            return Err(Refused::BadRequest(
+                "client_id does not match the id_token_hint.".into(),
+            ));
+        }
+        let client = match hint_aud.or(client_id) {
+            Some(id) if id.len() <= 256 => state
+                .clients
+                .find(&state.store, id)
+                .await
+                .map_err(Refused::Store)?,
+            _ => None,
+        };
+        let redirect_uri = match (single("post_logout_redirect_uri")?, &client) {
+            (Some(uri), Some(c)) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => {
+                Some(uri.to_owned())
+            }
+            (Some(uri), _) => {
+                tracing::warn!(uri, "logout with an unregistered post_logout_redirect_uri");
+                None
+            }
+            (None, _) => None,
+        };
+        Ok(Self {
+            client,
+            redirect_uri,
+            state: single("state")?
+                .filter(|s| s.len() <= 4096)
+                .map(str::to_owned),
+        })
+    }
+
+    /// The parameters the confirmation form carries back.
+    fn encode(&self) -> String {
+        let mut pairs = Vec::new();
+        if let Some(c) = &self.client {
+            pairs.push(("client_id", c.id.as_str()));
+        }
+        if let Some(uri) = &self.redirect_uri {
+            pairs.push(("post_logout_redirect_uri", uri.as_str()));
+        }
+        if let Some(s) = &self.state {
+            pairs.push(("state", s.as_str()));
+        }
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+
+    /// After the session ended: back to the relying party, or the logged-out page. The session
+    /// cookie is cleared either way.
+    fn done(&self, state: &AppState) -> HttpResponse {
+        let clear = vec![session::removal(state)];
+        match &self.redirect_uri {
+            Some(uri) => {
+                let params = self.state.as_deref().map(|s| ("state", s));
+                pages::redirect(state, true, &append_params(uri, params), clear)
+            }
+            None => pages::page(state, StatusCode::OK, &LoggedOutPage, clear),
+        }
+    }
+}
+
+async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> HttpResponse {
+    let hint = match params.single("id_token_hint") {
+        Ok(Some(token)) => match verify_id_token_hint(&state.keys, &state.settings, token) {
+            Some(claims) => Some(claims),
+            None => {
+                // SEC-47: a forged, tampered or foreign hint never leads anywhere.
+                return bad_request(state, "The id_token_hint is not valid.");
+            }
+        },
+        Ok(None) => None,
+        Err(r) => return bad_request(state, &format!("The parameter {} is repeated.", r.0)),
+    };
+    let logout =
+        match Logout::from_params(state, &params, hint.as_ref().map(|h| h.aud.as_str())).await {
+            Ok(l) => l,
+            Err(refused) => return refused.response(state),
+        };
+    let current = match session::current(state, req).await {
+        Ok(c) => c,
+        Err(e) => return unavailable(state, e),
+    };
+    let signed_in = current.filter(|c| c.user.is_some());
+    match (hint, signed_in) {
+        // Nobody is signed in here: nothing to end, nothing to confirm.
+        (_, None) => logout.done(state),
+        // The hint names the signed-in user: end at once.
+        (Some(hint), Some(current))
+            if current.session.user_id.as_deref() == Some(hint.sub.as_str()) =>
+        {
+            finish(state, &current, &logout).await
+        }
+        // No hint, or a hint for someone else: ask first.
+        (_, Some(current)) => confirmation_page(state, &current, &logout),
+    }
+}
+
+fn confirmation_page(state: &AppState, current: &Current, logout: &Logout) -> HttpResponse {
+    let request = logout.encode();
+    let csrf = current.csrf_token("logout", &request);
+    pages::page(
+        state,
+        StatusCode::OK,
+        &LogoutPage {
+            client_name: logout.client.as_ref().map(|c| c.name.as_str()),
+            action: paths::END_SESSION.trim_start_matches('/'),
+            csrf_token: &csrf,
+            request: &request,
+        },
+        vec![],
+    )
+}
+
+/// The confirmation form came back.
+async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpResponse {
+    let form = match crate::oauth::form::Form::parse(body) {
+        Ok(f) => f,
+        Err(e) => return bad_request(state, &e.description),
+    };
+    let raw = form.get("request").unwrap_or("");
+    let current = match session::current(state, req).await {
+        Ok(c) => c,
+        Err(e) => return unavailable(state, e),
+    };
+    let Some(current) = current else {
+        // The session is already gone (expired, or ended elsewhere): nothing left to do.
+        return pages::page(
+            state,
+            StatusCode::OK,
+            &LoggedOutPage,
+            vec![session::removal(state)],
+        );
+    };
+    if !current.csrf_ok(form.get("csrf_token"), "logout", raw) {
+        return forbidden(state);
+    }
+    let logout = match Logout::from_params(state, &Params::parse(raw.as_bytes()), None).await {
+        Ok(l) => l,
+        Err(refused) => return refused.response(state),
+    };
+    finish(state, &current, &logout).await
+}
+
+async fn finish(state: &AppState, current: &Current, logout: &Logout) -> HttpResponse {
+    if let Err(e) = session::end(state, current).await {
+        return unavailable(state, e);
+    }
+    tracing::info!(user = ?current.session.user_id, "signed out");
+    logout.done(state)
+}

@@ -1,0 +1,132 @@
+//! Browser sessions (stored by the SHA-256 of their cookie) and remembered consent.
+
+use super::schema::{consents, sessions};
+use super::{DbConnection, StoreError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id_hash: String,
+    /// The public session identifier (`sid` in ID tokens); never the cookie value.
+    pub sid: String,
+    /// None for an anonymous session, which only binds CSRF tokens before a sign-in.
+    pub user_id: Option<String>,
+    pub stamp_digest: Option<String>,
+    pub auth_time: Option<i64>,
+    pub csrf_secret: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert_session(conn: &mut DbConnection, session: &Session) -> Result<(), StoreError> {
+    diesel::insert_into(sessions::table)
+        .values(session)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a session by a new one in one transaction: the old cookie stops working the moment
+/// the new one exists (session fixation, SEC-50).
+pub fn replace_session(
+    conn: &mut DbConnection,
+    old_hash: Option<&str>,
+    new: &Session,
+) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        if let Some(old) = old_hash {
+            diesel::delete(sessions::table.find(old)).execute(conn)?;
+        }
+        insert_session(conn, new)
+    })
+}
+
+pub fn find_session(conn: &mut DbConnection, id_hash: &str) -> Result<Option<Session>, StoreError> {
+    Ok(sessions::table
+        .find(id_hash)
+        .select(Session::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Records activity (for the idle timeout).
+pub fn touch_session(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(id_hash))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &mut DbConnection, id_hash: &str) -> Result<(), StoreError> {
+    diesel::delete(sessions::table.find(id_hash)).execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of a user ("log out everywhere", disable).
+pub fn delete_user_sessions(conn: &mut DbConnection, user_id: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?)
+}
+
+/// Sessions past their absolute lifetime, or idle since `idle_before`.
+pub fn delete_expired_sessions(
+    conn: &mut DbConnection,
+    now: i64,
+    idle_before: i64,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .le(now)
+                .or(sessions::last_seen_at.lt(idle_before)),
+        ),
+    )
+    .execute(conn)?)
+}
+
+/// The scopes a user has approved for a client (space-delimited), if any.
+pub fn find_consent(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(consents::table
+        .find((user_id, client_id))
+        .select(consents::scope)
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the scopes a user approved for a client (already merged with earlier approvals).
+pub fn save_consent(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(consents::table.find((user_id, client_id)))
+        .set((consents::scope.eq(scope), consents::granted_at.eq(now)))
+        .execute(conn)?;
+    if updated == 0 {
+        let inserted = diesel::insert_into(consents::table)
+            .values((
+                consents::user_id.eq(user_id),
+                consents::client_id.eq(client_id),
+                consents::scope.eq(scope),
+                consents::granted_at.eq(now),
+            ))
+            .execute(conn);
+        match inserted.map_err(StoreError::from) {
+            Ok(_) => {}
+            // Approved in another tab at the same moment: keep the later write.
+            Err(StoreError::Conflict(_)) => {
+                diesel::update(consents::table.find((user_id, client_id)))
+                    .set((consents::scope.eq(scope), consents::granted_at.eq(now)))
+                    .execute(conn)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
