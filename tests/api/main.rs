@@ -1,15 +1,21 @@
 //! One integration binary: the real server over HTTP and the real `irongate` binary.
 
+mod authorize;
+mod browser;
+mod chromium;
 mod cli;
 mod code_grant;
 mod config;
 mod discovery;
 mod helpers;
 mod jwks;
+mod oidc_rp;
+mod pages;
 mod rate_limit;
 mod redis_faults;
 mod refresh;
 mod revocation;
+mod sessions;
 mod storage;
 mod token;
 mod userinfo;

@@ -1,0 +1,374 @@
+//! The pages themselves (checklist section G and SEC-12/SEC-13): cookie attributes, security
+//! headers, CSRF, XSS probes, no enumeration, sign-in limits on the login page, bad input.
+
+use crate::browser::{Browser, PASSWORD, Page, REDIRECT, code_request};
+use crate::helpers::{TestApp, TestEnv, create_client, create_user, spawn_app, spawn_app_with};
+
+const XSS: &str = "\"><svg onload=alert(1)>";
+
+async fn setup_with(
+    customize: impl FnOnce(&mut irongate::config::Settings),
+) -> (TestApp, crate::helpers::Client) {
+    let app = spawn_app_with(TestEnv::new(), customize).await;
+    create_user(&app, "alice@example.com", PASSWORD);
+    let c = create_client(&app, &["--redirect-uri", REDIRECT]);
+    (app, c)
+}
+
+/// SEC-13, SEC-55: the headers every HTML response carries.
+fn assert_page_headers(page: &Page, what: &str) {
+    let csp = page.header("content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert!(csp.contains("default-src 'none'"), "{what}: {csp}");
+    assert_eq!(page.header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(page.header("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(page.header("cache-control"), "no-store", "{what}");
+    assert_eq!(page.header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(
+        page.header("cross-origin-opener-policy"),
+        "same-origin",
+        "{what}"
+    );
+    // SEC-55: no third-party origin anywhere in the page.
+    assert!(!page.body.contains("src=\"http"), "{what}");
+    assert!(!page.body.contains("href=\"http"), "{what}");
+}
+
+/// SEC-13, SEC-55: login, consent, error, logout confirmation, logged-out and form_post pages.
+#[tokio::test]
+async fn sec_13_sec_55_every_page_carries_the_security_headers() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    assert_page_headers(&login, "login");
+    let after = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_page_headers(&after, "login redirect");
+    let consent = browser.follow(&after).await;
+    assert_page_headers(&consent, "consent");
+    let error = browser.authorize(&[("client_id", "nope")]).await;
+    assert_page_headers(&error, "error");
+    let confirm = browser.get("/logout").await;
+    assert_page_headers(&confirm, "logout confirmation");
+    let logged_out = Browser::new(&app).get("/logout").await;
+    assert!(logged_out.has("id=\"logged-out\""));
+    assert_page_headers(&logged_out, "logged out");
+    let css = browser.get("/assets/irongate.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").starts_with("text/css"));
+}
+
+/// SEC-49: the session cookie's attributes, over http and over https (`__Host-`, `Secure`).
+#[tokio::test]
+async fn sec_49_session_cookie_attributes() {
+    let (app, c) = setup_with(|_| {}).await;
+    let page = Browser::new(&app).authorize(&code_request(&c, &[])).await;
+    let cookie = Browser::session_cookie(&page).unwrap();
+    assert!(cookie.starts_with("irongate_session="), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    assert!(!cookie.to_ascii_lowercase().contains("domain="));
+
+    let (app, c) = setup_with(|s| s.issuer = "https://idp.test".into()).await;
+    let page = Browser::new(&app).authorize(&code_request(&c, &[])).await;
+    let cookie = Browser::session_cookie(&page).unwrap();
+    assert!(cookie.starts_with("__Host-irongate_session="), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    assert!(!cookie.to_ascii_lowercase().contains("domain="));
+    assert!(
+        page.header("strict-transport-security")
+            .contains("max-age=31536000")
+    );
+    // No CSRF cookie, no other cookie at all.
+    assert_eq!(page.headers.get_all("set-cookie").iter().count(), 1);
+}
+
+/// SEC-52: login and consent POSTs without the session's token, with a wrong one, or from
+/// another cookie jar are 403 and change nothing; GET on them is 405.
+#[tokio::test]
+async fn sec_52_csrf_on_login_consent_and_logout() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let request = login.hidden("request");
+    let token = login.hidden("csrf_token");
+    for (csrf, who) in [("", "none"), ("AAAA", "wrong"), ("!!", "garbage")] {
+        let page = browser
+            .post(
+                "/login",
+                &[
+                    ("csrf_token", csrf),
+                    ("request", &request),
+                    ("username", "alice@example.com"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 403, "{who}");
+        assert!(
+            Browser::session_cookie(&page).is_none(),
+            "{who}: no session created"
+        );
+    }
+    // The right token from another browser (no session there, or a different one).
+    let other = Browser::new(&app);
+    other.authorize(&code_request(&c, &[])).await;
+    let page = other
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("request", &request),
+                ("username", "alice@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    // The right token with another request.
+    let page = browser
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("request", &format!("{request}&prompt=none")),
+                ("username", "alice@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+
+    // Consent: signed in, then the approval without its token, and from another jar.
+    let after = browser.login(&login, "alice@example.com", PASSWORD).await;
+    let consent = browser.follow(&after).await;
+    let consent_request = consent.hidden("request");
+    for b in [&browser, &other] {
+        let page = b
+            .post(
+                "/consent",
+                &[("request", &consent_request), ("decision", "allow")],
+            )
+            .await;
+        assert_eq!(page.status, 403);
+        assert!(page.location().is_none());
+    }
+    let page = other
+        .post(
+            "/consent",
+            &[
+                ("csrf_token", &consent.hidden("csrf_token")),
+                ("request", &consent_request),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    // Still no consent recorded: prompt=none asks for it.
+    let page = browser
+        .authorize(&code_request(&c, &[("prompt", "none")]))
+        .await;
+    assert_eq!(page.redirect_params()["error"], "consent_required");
+    // State-changing addresses refuse GET.
+    for path in ["/login", "/consent"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 405, "{path}");
+    }
+}
+
+/// SEC-54: XSS probes in every reflected parameter come back escaped only.
+#[tokio::test]
+async fn sec_54_xss_probes_are_escaped() {
+    let app = spawn_app().await;
+    create_user(&app, "alice@example.com", PASSWORD);
+    let out = app.env.cli(
+        &[
+            "client",
+            "create",
+            "--name",
+            XSS,
+            "--redirect-uri",
+            REDIRECT,
+        ],
+        None,
+    );
+    let c = crate::helpers::Client {
+        id: out.json()["client_id"].as_str().unwrap().to_owned(),
+        secret: out.json()["client_secret"].as_str().unwrap().to_owned(),
+    };
+    let browser = Browser::new(&app);
+    let login = browser
+        .authorize(&code_request(
+            &c,
+            &[
+                ("login_hint", XSS),
+                ("ui_locales", XSS),
+                ("state", XSS),
+                ("nonce", XSS),
+            ],
+        ))
+        .await;
+    assert_eq!(login.status, 200);
+    assert!(!login.body.contains(XSS), "{}", login.body);
+    assert!(!login.body.contains("<svg"));
+    // The failed login shows the username again, escaped.
+    let failed = browser.login(&login, XSS, "wrong password!").await;
+    assert!(failed.has("class=\"error\""));
+    assert!(!failed.body.contains("<svg"));
+    let after = browser.login(&login, "alice@example.com", PASSWORD).await;
+    let consent = browser.follow(&after).await;
+    assert!(consent.has("data-scope=\"openid\""));
+    assert!(!consent.body.contains("<svg"), "{}", consent.body);
+    // Error pages never reflect input unescaped.
+    for params in [
+        vec![("client_id", XSS)],
+        vec![("client_id", c.id.as_str()), ("redirect_uri", XSS)],
+    ] {
+        let page = browser.authorize(&params).await;
+        assert_eq!(page.status, 400);
+        assert!(!page.body.contains("<svg"));
+    }
+    let page = browser
+        .get(&format!(
+            "/logout?client_id={}&state=%22%3E%3Csvg%20onload%3Dalert(1)%3E",
+            c.id
+        ))
+        .await;
+    assert!(!page.body.contains("<svg"), "{}", page.body);
+}
+
+/// SEC-56: unknown user and wrong password look the same (status, body, headers).
+#[tokio::test]
+async fn sec_56_failed_login_does_not_enumerate_users() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let unknown = browser
+        .login(&login, "nobody@example.com", "wrong password")
+        .await;
+    let wrong = browser
+        .login(&login, "alice@example.com", "wrong password")
+        .await;
+    assert_eq!(unknown.status, wrong.status);
+    assert_eq!(unknown.status, 401);
+    let normalize = |p: &Page, email: &str| p.body.replace(email, "EMAIL");
+    assert_eq!(
+        normalize(&unknown, "nobody@example.com"),
+        normalize(&wrong, "alice@example.com")
+    );
+    assert!(wrong.has("class=\"error\""));
+    assert!(wrong.has("The email or password is incorrect."));
+    let names = |p: &Page| {
+        let mut v: Vec<String> = p.headers.keys().map(|k| k.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&unknown), names(&wrong));
+    // A disabled account answers the same.
+    app.env
+        .cli(&["user", "disable", "--email", "alice@example.com"], None)
+        .json();
+    let disabled = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(
+        normalize(&disabled, "alice@example.com"),
+        normalize(&wrong, "alice@example.com")
+    );
+}
+
+/// SEC-57: the login page shares the password grant's limits: 429, `Retry-After`, `.error`
+/// saying to wait; a refused attempt never reaches the password check.
+#[tokio::test]
+async fn sec_57_login_page_is_rate_limited() {
+    let (app, c) = setup_with(|s| {
+        s.login_limit_per_user = 3;
+        s.login_limit_per_ip = 100;
+    })
+    .await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    for _ in 0..3 {
+        let page = browser
+            .login(&login, "alice@example.com", "wrong password")
+            .await;
+        assert_eq!(page.status, 401);
+    }
+    let limited = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").parse::<u64>().unwrap() > 0);
+    assert!(limited.has("class=\"error\""));
+    assert!(limited.has("Wait"), "{}", limited.body);
+    assert!(limited.has("<form id=\"login\""));
+}
+
+/// SEC-61, SEC-62, SEC-63: malformed input is a 4xx page, never a 500; bodies are bounded; no
+/// admin surface on the public listener.
+#[tokio::test]
+async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    for query in [
+        "client_id=%FF%FE&redirect_uri=%00",
+        "client_id=%00",
+        "%%%%",
+        "client_id&redirect_uri",
+    ] {
+        let page = browser.get(&format!("/authorize?{query}")).await;
+        assert_eq!(page.status, 400, "{query}");
+        assert!(!page.body.contains("panicked") && !page.body.contains("diesel"));
+    }
+    let big = "a".repeat(1024 * 1024);
+    let resp = browser
+        .http
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={big}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    // Request heads are bounded (actix-web: 128 KiB) → 431.
+    let resp = browser
+        .http
+        .get(app.url("/healthz"))
+        .header("X-Big", "a".repeat(200 * 1024))
+        .send()
+        .await;
+    if let Ok(resp) = resp {
+        assert_eq!(resp.status(), 431);
+    }
+    // Passwords longer than any stored one are refused without hashing, like a wrong one.
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let long = "p".repeat(4000);
+    let page = browser.login(&login, "alice@example.com", &long).await;
+    assert_eq!(page.status, 401);
+    let page = browser
+        .post("/consent", &[("csrf_token", "x"), ("request", "%ZZ")])
+        .await;
+    assert_eq!(page.status, 403);
+    let resp = browser
+        .http
+        .post(app.url("/login"))
+        .json(&serde_json::json!({"username": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // A NUL byte in a client id is an unknown client at the token endpoint too (PostgreSQL
+    // would refuse it as an error).
+    let resp = crate::helpers::post(
+        &app,
+        None,
+        &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
+    )
+    .await;
+    assert_eq!(resp.status(), 401);
+    for path in ["/admin", "/admin/users", "/clients", "/keys", "/metrics"] {
+        assert_eq!(browser.get(path).await.status, 404, "{path}");
+    }
+    // A well-formed request still works afterwards.
+    let page = browser.authorize(&code_request(&c, &[])).await;
+    assert_eq!(page.status, 200);
+}
