@@ -29,10 +29,13 @@ BASE=$IRONGATE_ISSUER
 SERVICE=$("$BIN" client create --name bench-service --grant-type client_credentials --scope users:read)
 APP=$("$BIN" client create --name bench-app --grant-type password --grant-type refresh_token \
   --scope openid --scope email --scope profile)
+WEB=$("$BIN" client create --name bench-web --redirect-uri https://bench.test/cb --skip-consent \
+  --scope openid)
 printf 'bench password 1' | "$BIN" user create --email bench@example.com --name Bench --password-stdin >/dev/null
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 SERVICE_ID=$(field client_id <<<"$SERVICE"); SERVICE_SECRET=$(field client_secret <<<"$SERVICE")
 APP_ID=$(field client_id <<<"$APP"); APP_SECRET=$(field client_secret <<<"$APP")
+WEB_ID=$(field client_id <<<"$WEB")
 
 "$BIN" serve 2>"$WORK/server.log" &
 SERVER=$!
@@ -49,6 +52,16 @@ ACCESS=$(field access_token <<<"$LOGIN")
 # One refresh-token chain per connection: each rotation's new token feeds the next request.
 REFRESH_TOKENS=""
 for _ in $(seq "$CONNECTIONS"); do REFRESH_TOKENS+="$(login | field refresh_token) "; done
+
+# A browser session: the login page, then the login form, with a cookie jar.
+AUTHZ="/authorize?response_type=code&client_id=$WEB_ID&redirect_uri=https%3A%2F%2Fbench.test%2Fcb&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+PAGE=$(curl -fs -c "$WORK/jar" "$BASE$AUTHZ")
+hidden() { python3 -c "import html,re,sys; print(html.unescape(re.search(r'name=\"$1\" value=\"([^\"]*)\"', sys.stdin.read()).group(1)))"; }
+curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" "$BASE/login" \
+  --data-urlencode "csrf_token=$(hidden csrf_token <<<"$PAGE")" \
+  --data-urlencode "request=$(hidden request <<<"$PAGE")" \
+  --data-urlencode username=bench@example.com --data-urlencode 'password=bench password 1'
+export BENCH_SESSION=$(awk '$6 == "irongate_session" {print $7}' "$WORK/jar")
 
 export BENCH_BASIC_SERVICE=$(printf '%s:%s' "$SERVICE_ID" "$SERVICE_SECRET" | base64 -w0)
 export BENCH_BASIC_APP=$(printf '%s:%s' "$APP_ID" "$APP_SECRET" | base64 -w0)
@@ -86,6 +99,8 @@ run "refresh rotation (POST /token)" refresh.lua /token "$CONNECTIONS"
 run "introspection (POST /introspect)" introspect.lua /introspect
 run "userinfo (GET /userinfo)" userinfo.lua /userinfo
 run "JWKS (GET /.well-known/jwks.json)" jwks.lua /.well-known/jwks.json
+run "code issuance (GET /authorize, signed in; 302)" authorize.lua "$AUTHZ"
+run "login page (GET /authorize, no cookie)" login_page.lua "$AUTHZ"
 PEAK_RSS=$(rss VmHWM)
 CC=$(cat "$WORK/rps-client_credentials.lua")
 CC_CPU=$(cat "$WORK/cpu-client_credentials.lua")
