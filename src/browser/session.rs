@@ -3,6 +3,11 @@
 //! user is disabled or logs out everywhere (the security stamp changes). CSRF tokens are HMACs
 //! keyed by a per-session secret over what the form does, so a token is good only for its
 //! session and its form (SEC-52, SEC-53).
+//!
+//! Before a sign-in nothing is stored: a random cookie alone binds the login form's CSRF
+//! token, keyed by a secret derived from the cookie's value (which only that browser holds,
+//! HttpOnly). Unauthenticated visitors cannot make the server write anything, however many
+//! authorization requests they send.
 
 use crate::auth::secrets;
 use crate::oauth::interaction::SignedIn;
@@ -76,25 +81,37 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The cookie value this request presents, hashed; None when absent or absurd.
-fn presented_hash(state: &AppState, req: &HttpRequest) -> Option<String> {
+/// The cookie value this request presents; None when absent or absurd.
+fn presented_value(state: &AppState, req: &HttpRequest) -> Option<String> {
     let cookie = req.cookie(cookie_name(state))?;
     let value = cookie.value();
-    (!value.is_empty() && value.len() <= 128).then(|| secrets::hash_secret(value))
+    (!value.is_empty() && value.len() <= 128).then(|| value.to_owned())
+}
+
+/// What the database says of a presented cookie.
+enum Stored {
+    /// A live signed-in session.
+    Live(Box<Current>),
+    /// A session that has just ended (expired, idle, or orphaned) and was deleted.
+    Ended,
+    /// No stored session: the cookie is a pre-login one.
+    None,
 }
 
 /// Loads the request's session. An expired, idle, or orphaned one (disabled user, changed
-/// security stamp) is deleted and reads as none.
+/// security stamp) is deleted and reads as none; a cookie naming no stored session is a
+/// pre-login (anonymous) session.
 pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Current>, StoreError> {
-    let Some(hash) = presented_hash(state, req) else {
+    let Some(value) = presented_value(state, req) else {
         return Ok(None);
     };
+    let hash = secrets::hash_secret(&value);
     let idle = state.settings.session_idle_timeout as i64;
-    state
+    let stored = state
         .store
         .run(move |c| {
             let Some(session) = store::find_session(c, &hash)? else {
-                return Ok(None);
+                return Ok(Stored::None);
             };
             let now = now();
             let mut alive = now < session.expires_at && now - session.last_seen_at <= idle;
@@ -108,26 +125,53 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
             }
             if !alive {
                 store::delete_session(c, &hash)?;
-                return Ok(None);
+                return Ok(Stored::Ended);
             }
             if now - session.last_seen_at >= TOUCH_EVERY {
                 store::touch_session(c, &hash, now)?;
             }
-            Ok(Some(Current { session, user }))
+            Ok(Stored::Live(Box::new(Current { session, user })))
         })
-        .await
+        .await?;
+    Ok(match stored {
+        Stored::Live(current) => Some(*current),
+        Stored::Ended => None,
+        Stored::None => Some(anonymous(&value)),
+    })
 }
 
-/// A new session, and the cookie value that names it.
-fn new_session(state: &AppState, user: Option<&User>, auth_time: Option<i64>) -> (Session, String) {
+/// The pre-login session a cookie value names. Its CSRF secret is derived from the value, so
+/// nothing needs storing; the derivation is keyed apart from the value's stored hash.
+fn anonymous(value: &str) -> Current {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, value.as_bytes());
+    let secret = hmac::sign(&key, b"irongate pre-login csrf");
+    let now = now();
+    Current {
+        session: Session {
+            id_hash: secrets::hash_secret(value),
+            sid: String::new(),
+            user_id: None,
+            stamp_digest: None,
+            auth_time: None,
+            csrf_secret: URL_SAFE_NO_PAD.encode(secret.as_ref()),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now,
+        },
+        user: None,
+    }
+}
+
+/// A new signed-in session for `user`, and the cookie value that names it.
+fn new_session(state: &AppState, user: &User) -> (Session, String) {
     let value = secrets::random_token(32);
     let now = now();
     let session = Session {
         id_hash: secrets::hash_secret(&value),
         sid: secrets::random_token(16),
-        user_id: user.map(|u| u.id.clone()),
-        stamp_digest: user.map(|u| stamp_digest(&u.security_stamp)),
-        auth_time,
+        user_id: Some(user.id.clone()),
+        stamp_digest: Some(stamp_digest(&user.security_stamp)),
+        auth_time: Some(now),
         csrf_secret: secrets::random_token(32),
         created_at: now,
         last_seen_at: now,
@@ -136,21 +180,10 @@ fn new_session(state: &AppState, user: Option<&User>, auth_time: Option<i64>) ->
     (session, value)
 }
 
-/// Starts an anonymous session (it binds the login form's CSRF token).
-pub async fn start_anonymous(state: &AppState) -> Result<(Current, Cookie<'static>), StoreError> {
-    let (session, value) = new_session(state, None, None);
-    let row = session.clone();
-    state
-        .store
-        .run(move |c| store::insert_session(c, &row))
-        .await?;
-    Ok((
-        Current {
-            session,
-            user: None,
-        },
-        cookie(state, value),
-    ))
+/// Starts a pre-login session (it binds the login form's CSRF token); nothing is stored.
+pub fn start_anonymous(state: &AppState) -> (Current, Cookie<'static>) {
+    let value = secrets::random_token(32);
+    (anonymous(&value), cookie(state, value))
 }
 
 /// Signs `user` in: a new session replaces the presented one, whose cookie stops working
@@ -160,7 +193,7 @@ pub async fn sign_in(
     previous: Option<&Current>,
     user: &User,
 ) -> Result<(Current, Cookie<'static>), StoreError> {
-    let (session, value) = new_session(state, Some(user), Some(now()));
+    let (session, value) = new_session(state, user);
     let old = previous.map(|p| p.session.id_hash.clone());
     let row = session.clone();
     state

@@ -159,7 +159,7 @@ async fn proceed(
             let (current, cookie) = match current {
                 Some(c) => (c, None),
                 None => {
-                    let (c, cookie) = session::start_anonymous(state).await?;
+                    let (c, cookie) = session::start_anonymous(state);
                     (c, Some(cookie))
                 }
             };

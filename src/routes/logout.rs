@@ -216,7 +216,7 @@ async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpRespon
         Ok(c) => c,
         Err(e) => return unavailable(state, e),
     };
-    let Some(current) = current else {
+    let Some(current) = current.filter(|c| c.user.is_some()) else {
         // The session is already gone (expired, or ended elsewhere): nothing left to do.
         return pages::page(
             state,

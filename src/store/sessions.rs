@@ -10,7 +10,7 @@ pub struct Session {
     pub id_hash: String,
     /// The public session identifier (`sid` in ID tokens); never the cookie value.
     pub sid: String,
-    /// None for an anonymous session, which only binds CSRF tokens before a sign-in.
+    /// Always set in stored rows; None only for a pre-login session, which is never stored.
     pub user_id: Option<String>,
     pub stamp_digest: Option<String>,
     pub auth_time: Option<i64>,
@@ -20,7 +20,7 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-pub fn insert_session(conn: &mut DbConnection, session: &Session) -> Result<(), StoreError> {
+fn insert_session(conn: &mut DbConnection, session: &Session) -> Result<(), StoreError> {
     diesel::insert_into(sessions::table)
         .values(session)
         .execute(conn)?;

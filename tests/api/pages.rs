@@ -372,3 +372,59 @@ async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
     let page = browser.authorize(&code_request(&c, &[])).await;
     assert_eq!(page.status, 200);
 }
+
+/// The number of stored browser sessions.
+async fn stored_sessions(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use irongate::store::schema::sessions;
+    app.state
+        .store
+        .run(|c| Ok(sessions::table.count().get_result::<i64>(c)?))
+        .await
+        .unwrap()
+}
+
+/// SEC-62: visitors who never sign in make the server store nothing: the pre-login cookie
+/// binds the login form's CSRF token by itself. Only a sign-in writes a session.
+#[tokio::test]
+async fn sec_62_visitors_who_never_sign_in_store_nothing() {
+    let (app, c) = setup_with(|_| {}).await;
+    let cookieless = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for _ in 0..50 {
+        let resp = cookieless
+            .get(app.url("/authorize"))
+            .query(&code_request(&c, &[]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.headers().get("set-cookie").is_some());
+    }
+    // A browser that fails to sign in, or forges its token, stores nothing either.
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let page = browser.login(&login, "alice@example.com", "wrong").await;
+    assert_eq!(page.status, 401);
+    let page = browser
+        .post(
+            "/login",
+            &[
+                ("csrf_token", "AAAA"),
+                ("request", &login.hidden("request")),
+                ("username", "alice@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    assert_eq!(stored_sessions(&app).await, 0);
+    // The same browser signs in with its pre-login cookie: one session, under a new cookie.
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let after = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(after.status, 303);
+    assert!(Browser::session_cookie(&after).is_some());
+    assert_eq!(stored_sessions(&app).await, 1);
+}
