@@ -1,3 +1,2 @@
--- GET /authorize without a cookie: the login page, and a new anonymous session row for its
--- CSRF token.
+-- GET /authorize without a cookie: the login page and a new pre-login cookie (nothing stored).
 wrk.method = "GET"

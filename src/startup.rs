@@ -28,6 +28,8 @@ pub struct AppState {
     pub clients: ClientCache,
     /// Claim checks for irongate's own access tokens (issuer, audience, no leeway).
     pub access_validation: Arc<jsonwebtoken::Validation>,
+    /// Notices constant PKCE challenges and nonces (SEC-46).
+    pub reuse: Arc<crate::oauth::reuse::ReuseWatch>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
                 revocations: Revocations::new(store.clone(), ephemeral.clone()),
                 clients: ClientCache::default(),
                 access_validation: Arc::new(crate::oauth::access::validation(&s)),
+                reuse: Arc::default(),
                 ephemeral,
                 settings: s,
                 store,

@@ -3,6 +3,7 @@
 //! into a page or a redirect.
 
 use super::authorize::{AuthorizationRequest, AuthzError, Response};
+use super::reuse::Repeated;
 use super::tokens::verify_id_token_hint;
 use crate::auth::secrets;
 use crate::domain::Scopes;
@@ -164,6 +165,15 @@ pub async fn issue_code(
     request: &AuthorizationRequest,
     signed_in: SignedIn<'_>,
 ) -> Result<Response, StoreError> {
+    let client_id = request.client.id.as_str();
+    if let Some(challenge) = &request.code_challenge {
+        state
+            .reuse
+            .observe(client_id, Repeated::CodeChallenge, challenge);
+    }
+    if let Some(nonce) = &request.nonce {
+        state.reuse.observe(client_id, Repeated::Nonce, nonce);
+    }
     let now = chrono::Utc::now().timestamp();
     let code = secrets::random_token(32);
     let row = AuthorizationCode {

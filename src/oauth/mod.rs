@@ -9,6 +9,7 @@ pub mod error;
 pub mod form;
 pub mod interaction;
 pub mod redirect;
+pub mod reuse;
 pub mod revocation;
 pub mod revocations;
 pub mod token;

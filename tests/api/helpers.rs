@@ -389,3 +389,37 @@ where
     }
     false
 }
+
+/// What the server has logged at WARN and above in this test binary since the first call (a
+/// global subscriber, installed then). Tests look for their own client id in it.
+pub fn warnings_logged() -> String {
+    use std::sync::{Arc, Mutex, OnceLock};
+    #[derive(Clone)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOGS: OnceLock<Capture> = OnceLock::new();
+    let capture = LOGS.get_or_init(|| {
+        let capture = Capture(Arc::default());
+        let writer = capture.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init()
+            .expect("no other global subscriber in the test binary");
+        capture
+    });
+    let bytes = capture.0.lock().unwrap_or_else(|e| e.into_inner());
+    String::from_utf8_lossy(&bytes).into_owned()
+}

@@ -215,6 +215,45 @@ async fn sec_46_nonce_optional_and_echoed() {
     assert_eq!(with["nonce"], long.as_str());
 }
 
+/// SEC-46: a client sending the same `code_challenge` and `nonce` in request after request is
+/// flagged in the log (RFC 9700 §2.1.1: SHOULD detect constant values); fresh values are not.
+#[tokio::test]
+async fn sec_46_constant_challenge_and_nonce_are_flagged_in_logs() {
+    crate::helpers::warnings_logged();
+    let (app, c) = setup().await;
+    let browser = Browser::new(&app);
+    tokens(&app, &c, &browser, &[("nonce", "constant-nonce")]).await;
+    // Three uses in all: the first warning (the next ones come at 4, 8, 16, …).
+    for _ in 0..2 {
+        let page = browser
+            .authorize(&code_request(&c, &[("nonce", "constant-nonce")]))
+            .await;
+        assert!(page.redirect_params().contains_key("code"));
+    }
+    let fresh = create_client(&app, &["--redirect-uri", REDIRECT]);
+    let browser = Browser::new(&app);
+    tokens(&app, &fresh, &browser, &[]).await;
+    for i in 0..4 {
+        let (nonce, challenge) = (format!("nonce-{i}"), format!("{:0>43}", i));
+        let page = browser
+            .authorize(&code_request(
+                &fresh,
+                &[("nonce", &nonce), ("code_challenge", &challenge)],
+            ))
+            .await;
+        assert!(page.redirect_params().contains_key("code"));
+    }
+    let logs = crate::helpers::warnings_logged();
+    let of = |client: &str, parameter: &str| {
+        logs.lines()
+            .filter(|l| l.contains(client) && l.contains(&format!("parameter=\"{parameter}\"")))
+            .count()
+    };
+    assert_eq!(of(&c.id, "code_challenge"), 1, "{logs}");
+    assert_eq!(of(&c.id, "nonce"), 1, "{logs}");
+    assert_eq!(of(&fresh.id, "code_challenge") + of(&fresh.id, "nonce"), 0);
+}
+
 /// SEC-50: signing in issues a new session id; the pre-login one no longer works.
 #[tokio::test]
 async fn sec_50_new_session_id_at_sign_in() {
