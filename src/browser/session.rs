@@ -20,7 +20,8 @@ use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// How often `last_seen_at` is written at most (the idle timeout's resolution).
+/// How often `last_seen_at` is written at most (the idle timeout's resolution; less with
+/// idle timeouts under two minutes).
 const TOUCH_EVERY: i64 = 60;
 
 /// The session cookie's name: `__Host-` prefixed when the issuer is https (SEC-49).
@@ -127,7 +128,7 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
                 store::delete_session(c, &hash)?;
                 return Ok(Stored::Ended);
             }
-            if now - session.last_seen_at >= TOUCH_EVERY {
+            if now - session.last_seen_at >= TOUCH_EVERY.min(idle / 2) {
                 store::touch_session(c, &hash, now)?;
             }
             Ok(Stored::Live(Box::new(Current { session, user })))
@@ -136,16 +137,24 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
     Ok(match stored {
         Stored::Live(current) => Some(*current),
         Stored::Ended => None,
-        Stored::None => Some(anonymous(&value)),
+        Stored::None => anonymous(state, &value),
     })
 }
 
-/// The pre-login session a cookie value names. Its CSRF secret is derived from the value, so
-/// nothing needs storing; the derivation is keyed apart from the value's stored hash.
-fn anonymous(value: &str) -> Current {
+/// The pre-login session a cookie value names (256 random bits, `.`, the unix time it was
+/// issued), while it is younger than the idle timeout.
+fn anonymous(state: &AppState, value: &str) -> Option<Current> {
+    let issued: i64 = value.rsplit_once('.')?.1.parse().ok()?;
+    let idle = state.settings.session_idle_timeout as i64;
+    let now = now();
+    (issued <= now && now - issued <= idle).then(|| pre_login(value, issued, idle))
+}
+
+/// A pre-login session. Its CSRF secret is derived from the cookie value, so nothing needs
+/// storing; the derivation is keyed apart from the value's stored hash.
+fn pre_login(value: &str, issued: i64, idle: i64) -> Current {
     let key = hmac::Key::new(hmac::HMAC_SHA256, value.as_bytes());
     let secret = hmac::sign(&key, b"irongate pre-login csrf");
-    let now = now();
     Current {
         session: Session {
             id_hash: secrets::hash_secret(value),
@@ -154,9 +163,9 @@ fn anonymous(value: &str) -> Current {
             stamp_digest: None,
             auth_time: None,
             csrf_secret: URL_SAFE_NO_PAD.encode(secret.as_ref()),
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now,
+            created_at: issued,
+            last_seen_at: issued,
+            expires_at: issued + idle,
         },
         user: None,
     }
@@ -182,8 +191,10 @@ fn new_session(state: &AppState, user: &User) -> (Session, String) {
 
 /// Starts a pre-login session (it binds the login form's CSRF token); nothing is stored.
 pub fn start_anonymous(state: &AppState) -> (Current, Cookie<'static>) {
-    let value = secrets::random_token(32);
-    (anonymous(&value), cookie(state, value))
+    let issued = now();
+    let value = format!("{}.{issued}", secrets::random_token(32));
+    let idle = state.settings.session_idle_timeout as i64;
+    (pre_login(&value, issued, idle), cookie(state, value))
 }
 
 /// Signs `user` in: a new session replaces the presented one, whose cookie stops working
@@ -228,8 +239,18 @@ fn cookie(state: &AppState, value: String) -> Cookie<'static> {
 }
 
 /// A cookie that removes the session cookie from the browser.
-pub fn removal(state: &AppState) -> Cookie<'static> {
+fn removal(state: &AppState) -> Cookie<'static> {
     let mut c = cookie(state, String::new());
     c.make_removal();
     c
+}
+
+/// The removal cookie, when the request presented a session cookie. A response must not clear
+/// a cookie that did not come with its request: a cross-site POST arrives without the
+/// `SameSite=Lax` cookie, and clearing it then would let any site sign users out.
+pub fn removal_if_presented(state: &AppState, req: &HttpRequest) -> Vec<Cookie<'static>> {
+    match req.cookie(cookie_name(state)) {
+        Some(_) => vec![removal(state)],
+        None => vec![],
+    }
 }

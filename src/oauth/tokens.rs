@@ -103,6 +103,9 @@ pub fn at_hash(access_token: &str) -> String {
 pub struct HintClaims {
     pub sub: String,
     pub aud: String,
+    /// The browser session the ID token was issued in (absent from password-grant ID tokens).
+    #[serde(default)]
+    pub sid: Option<String>,
 }
 
 /// Verifies an ID token irongate issued, passed back as `id_token_hint` (OpenID Connect Core

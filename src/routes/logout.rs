@@ -141,8 +141,8 @@ impl Logout {
 
     /// After the session ended: back to the relying party, or the logged-out page. The session
     /// cookie is cleared either way.
-    fn done(&self, state: &AppState) -> HttpResponse {
-        let clear = vec![session::removal(state)];
+    fn done(&self, state: &AppState, req: &HttpRequest) -> HttpResponse {
+        let clear = session::removal_if_presented(state, req);
         match &self.redirect_uri {
             Some(uri) => {
                 let params = self.state.as_deref().map(|s| ("state", s));
@@ -177,14 +177,16 @@ async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> Htt
     let signed_in = current.filter(|c| c.user.is_some());
     match (hint, signed_in) {
         // Nobody is signed in here: nothing to end, nothing to confirm.
-        (_, None) => logout.done(state),
-        // The hint names the signed-in user: end at once.
+        (_, None) => logout.done(state, req),
+        // The hint names the signed-in user and this very session (RP-Initiated Logout §2:
+        // otherwise the OP must ask): end at once.
         (Some(hint), Some(current))
-            if current.session.user_id.as_deref() == Some(hint.sub.as_str()) =>
+            if current.session.user_id.as_deref() == Some(hint.sub.as_str())
+                && hint.sid.as_deref() == Some(current.session.sid.as_str()) =>
         {
-            finish(state, &current, &logout).await
+            finish(state, req, &current, &logout).await
         }
-        // No hint, or a hint for someone else: ask first.
+        // No hint, or a hint for someone else or another session: ask first.
         (_, Some(current)) => confirmation_page(state, &current, &logout),
     }
 }
@@ -218,12 +220,8 @@ async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpRespon
     };
     let Some(current) = current.filter(|c| c.user.is_some()) else {
         // The session is already gone (expired, or ended elsewhere): nothing left to do.
-        return pages::page(
-            state,
-            StatusCode::OK,
-            &LoggedOutPage,
-            vec![session::removal(state)],
-        );
+        let clear = session::removal_if_presented(state, req);
+        return pages::page(state, StatusCode::OK, &LoggedOutPage, clear);
     };
     if !current.csrf_ok(form.get("csrf_token"), "logout", raw) {
         return forbidden(state);
@@ -232,13 +230,18 @@ async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpRespon
         Ok(l) => l,
         Err(refused) => return refused.response(state),
     };
-    finish(state, &current, &logout).await
+    finish(state, req, &current, &logout).await
 }
 
-async fn finish(state: &AppState, current: &Current, logout: &Logout) -> HttpResponse {
+async fn finish(
+    state: &AppState,
+    req: &HttpRequest,
+    current: &Current,
+    logout: &Logout,
+) -> HttpResponse {
     if let Err(e) = session::end(state, current).await {
         return unavailable(state, e);
     }
     tracing::info!(user = ?current.session.user_id, "signed out");
-    logout.done(state)
+    logout.done(state, req)
 }

@@ -440,13 +440,13 @@ async fn sec_47_sec_48_rp_initiated_logout() {
         "https:evil.test",
     ] {
         let browser = Browser::new(&app);
-        tokens(&app, &c, &browser, &[]).await;
+        let own = tokens(&app, &c, &browser, &[]).await;
         let page = browser
             .get(&format!(
                 "/logout?{}",
                 url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs([
-                        ("id_token_hint", hint.as_str()),
+                        ("id_token_hint", own["id_token"].as_str().unwrap()),
                         ("post_logout_redirect_uri", bad),
                         ("state", "s1"),
                     ])
@@ -468,6 +468,18 @@ async fn sec_47_sec_48_rp_initiated_logout() {
         assert_eq!(page.status, 400);
         assert!(page.location().is_none());
     }
+    // A valid hint from another session of the same user (an old ID token, leaked in a URL):
+    // RP-Initiated Logout §2 says ask, so a confirmation page, nothing ended yet.
+    let other = Browser::new(&app);
+    let old = tokens(&app, &c, &other, &[]).await;
+    let page = browser
+        .get(&format!(
+            "/logout?id_token_hint={}&post_logout_redirect_uri={LOGOUT_TARGET}",
+            old["id_token"].as_str().unwrap()
+        ))
+        .await;
+    assert!(page.has("<form id=\"logout\""), "{}", page.body);
+    assert!(page.location().is_none());
     // No parameters: a confirmation page, nothing ended yet.
     let page = browser.get("/logout").await;
     assert!(page.has("<form id=\"logout\""), "{}", page.body);
@@ -576,6 +588,53 @@ async fn sec_48_logout_confirmation_ends_the_session_for_good() {
         .unwrap()
         .unwrap();
     assert_eq!(claims["sub"], bob.id.as_str());
+}
+
+/// SEC-47: a cross-site page posting to the logout endpoint arrives without the `SameSite=Lax`
+/// cookie; the answer clears no cookie (browsers accept `Set-Cookie` on top-level navigations,
+/// so clearing would sign the user out from any site), and the session lives on.
+#[tokio::test]
+async fn sec_47_cross_site_logout_post_clears_no_cookie() {
+    let (app, c) = setup().await;
+    let browser = Browser::new(&app);
+    tokens(&app, &c, &browser, &[]).await;
+    let cross_site = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for body in ["csrf_token=x&request=", "csrf_token=x&request=state%3Ds"] {
+        let resp = cross_site
+            .post(app.url("/logout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", "https://evil.test")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success() || resp.status() == 403, "{body}");
+        assert!(resp.headers().get("set-cookie").is_none(), "{body}");
+    }
+    let page = browser
+        .authorize(&code_request(&c, &[("prompt", "none")]))
+        .await;
+    assert!(page.redirect_params().contains_key("code"));
+}
+
+/// SEC-51: a login form left open past the idle timeout is refused (403, nothing signed in);
+/// a fresh visit gets a fresh form that works.
+#[tokio::test]
+async fn sec_51_stale_login_form_is_refused() {
+    let (app, c) = setup_with(|s| s.session_idle_timeout = 2).await;
+    let browser = Browser::new(&app);
+    let page = browser.authorize(&code_request(&c, &[])).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let late = browser.login(&page, "alice@example.com", PASSWORD).await;
+    assert_eq!(late.status, 403);
+    assert!(Browser::session_cookie(&late).is_none());
+    let page = browser.authorize(&code_request(&c, &[])).await;
+    assert!(page.has("<form id=\"login\""));
+    let after = browser.login(&page, "alice@example.com", PASSWORD).await;
+    assert_eq!(after.status, 303);
 }
 
 /// SEC-44: a hint for Alice, then Bob signs in: `login_required`, never a code for Bob, and no
