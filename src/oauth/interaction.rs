@@ -101,11 +101,13 @@ async fn consented(
     Ok(granted.is_some_and(|g| request.scopes.is_subset(&Scopes::granted(&g))))
 }
 
-/// Whether the sign-in is older than the request's `max_age` allows.
+/// Whether the sign-in is older than the request's `max_age` allows. `max_age=0` always
+/// asks: it is equivalent to `prompt=login` (OpenID Connect Core §3.1.2.1, errata set 2),
+/// even within the second of the sign-in.
 fn too_old(request: &AuthorizationRequest, signed_in: SignedIn<'_>, now: i64) -> bool {
     request
         .max_age
-        .is_some_and(|max| now - signed_in.auth_time > max)
+        .is_some_and(|max| max == 0 || now - signed_in.auth_time > max)
 }
 
 /// Whether the request's `id_token_hint` fails to name `user_id` (no hint: false).

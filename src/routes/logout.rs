@@ -178,11 +178,15 @@ async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> Htt
     match (hint, signed_in) {
         // Nobody is signed in here: nothing to end, nothing to confirm.
         (_, None) => logout.done(state, req),
-        // The hint names the signed-in user and this very session (RP-Initiated Logout §2:
-        // otherwise the OP must ask): end at once.
+        // The hint names the signed-in user and, when it carries a `sid` (ID tokens of the
+        // code flow do), this very session (RP-Initiated Logout §2: otherwise the OP must
+        // ask): end at once.
         (Some(hint), Some(current))
             if current.session.user_id.as_deref() == Some(hint.sub.as_str())
-                && hint.sid.as_deref() == Some(current.session.sid.as_str()) =>
+                && hint
+                    .sid
+                    .as_deref()
+                    .is_none_or(|sid| sid == current.session.sid) =>
         {
             finish(state, req, &current, &logout).await
         }

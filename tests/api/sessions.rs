@@ -203,6 +203,28 @@ async fn sec_45_prompt_login_and_max_age_force_reauthentication() {
     assert!(!new_cookie.is_empty());
 }
 
+/// SEC-45: `max_age=0` is `prompt=login` (OpenID Connect Core §3.1.2.1), even within the
+/// second of the last sign-in; signing in satisfies it.
+#[tokio::test]
+async fn sec_45_max_age_zero_always_asks_to_sign_in() {
+    let (app, c) = setup().await;
+    let browser = Browser::new(&app);
+    tokens(&app, &c, &browser, &[]).await;
+    let page = browser
+        .authorize(&code_request(&c, &[("max_age", "0")]))
+        .await;
+    assert!(page.has("<form id=\"login\""), "{}", page.body);
+    let page = browser
+        .authorize(&code_request(&c, &[("max_age", "0"), ("prompt", "none")]))
+        .await;
+    assert_eq!(error_of(&page), "login_required");
+    let page = browser
+        .sign_in_and_approve(&code_request(&c, &[("max_age", "0")]), "alice@example.com")
+        .await;
+    let claims = id_claims(&code_tokens(&app, &c, &page).await);
+    assert!(claims["auth_time"].is_i64());
+}
+
 /// SEC-46: the nonce is optional for the code flow and echoed exactly when sent.
 #[tokio::test]
 async fn sec_46_nonce_optional_and_echoed() {
@@ -588,6 +610,39 @@ async fn sec_48_logout_confirmation_ends_the_session_for_good() {
         .unwrap()
         .unwrap();
     assert_eq!(claims["sub"], bob.id.as_str());
+}
+
+/// SEC-47: an ID token from a refresh (no `sid`, same user) is a valid hint for the session it
+/// continues: ended at once, back to the registered URI with `state`.
+#[tokio::test]
+async fn sec_47_refreshed_id_token_is_a_valid_logout_hint() {
+    let (app, c) = setup().await;
+    let browser = Browser::new(&app);
+    let body = tokens(&app, &c, &browser, &[]).await;
+    let (status, _, refreshed) = crate::helpers::json_of(
+        crate::helpers::post(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", body["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let hint = refreshed["id_token"].as_str().unwrap();
+    let page = browser
+        .get(&format!(
+            "/logout?id_token_hint={hint}&post_logout_redirect_uri={LOGOUT_TARGET}&state=s2"
+        ))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        page.location().unwrap(),
+        format!("{LOGOUT_TARGET}?state=s2")
+    );
 }
 
 /// SEC-47: a cross-site page posting to the logout endpoint arrives without the `SameSite=Lax`
