@@ -171,6 +171,24 @@ fn pre_login(value: &str, issued: i64, idle: i64) -> Current {
     }
 }
 
+/// Whether a form POST says it comes from another site: an `Origin` header that is neither
+/// irongate's own origin nor `null` (browsers send `null` from our own pages, whose
+/// `Referrer-Policy` is `no-referrer`). Such a POST is refused before its CSRF token is even
+/// looked at (SEC-52); a request without `Origin` relies on the token alone.
+pub fn from_another_site(state: &AppState, req: &HttpRequest) -> bool {
+    let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
+        return false;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return true;
+    };
+    if origin == "null" {
+        return false;
+    }
+    let own = url::Url::parse(&state.settings.issuer).map(|u| u.origin().ascii_serialization());
+    own.map_or(true, |own| !origin.eq_ignore_ascii_case(&own))
+}
+
 /// A new signed-in session for `user`, and the cookie value that names it.
 fn new_session(state: &AppState, user: &User) -> (Session, String) {
     let value = secrets::random_token(32);

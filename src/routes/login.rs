@@ -36,6 +36,9 @@ async fn checked(
     payload: web::Payload,
     purpose: &str,
 ) -> Result<Checked, HttpResponse> {
+    if session::from_another_site(state, req) {
+        return Err(forbidden(state));
+    }
     let body = read_form_body(req, payload)
         .await
         .map_err(|e| unreadable(state, &e))?;

@@ -213,6 +213,9 @@ fn confirmation_page(state: &AppState, current: &Current, logout: &Logout) -> Ht
 
 /// The confirmation form came back.
 async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpResponse {
+    if session::from_another_site(state, req) {
+        return forbidden(state);
+    }
     let form = match crate::oauth::form::Form::parse(body) {
         Ok(f) => f,
         Err(e) => return bad_request(state, &e.description),

@@ -428,3 +428,77 @@ async fn sec_62_visitors_who_never_sign_in_store_nothing() {
     assert!(Browser::session_cookie(&after).is_some());
     assert_eq!(stored_sessions(&app).await, 1);
 }
+
+/// POSTs `form` to `path` from `browser`'s cookie jar with an `Origin` header.
+async fn post_from(browser: &Browser, origin: &str, path: &str, form: &[(&str, &str)]) -> Page {
+    Browser::read(
+        browser
+            .http
+            .post(format!("{}{path}", browser.base))
+            .header("origin", origin)
+            .form(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// SEC-52: a login, consent or logout POST whose `Origin` is another site is 403 and changes
+/// nothing, even with the right cookie and token; irongate's own origin and `null` (what
+/// browsers send from pages with `Referrer-Policy: no-referrer`) are accepted.
+#[tokio::test]
+async fn sec_52_posts_from_another_origin_are_refused() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let login_form = [
+        ("csrf_token", login.hidden("csrf_token")),
+        ("request", login.hidden("request")),
+        ("username", "alice@example.com".to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ];
+    let login_form: Vec<(&str, &str)> = login_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for evil in ["https://evil.test", "http://127.0.0.1", "null-ish"] {
+        let page = post_from(&browser, evil, "/login", &login_form).await;
+        assert_eq!(page.status, 403, "{evil}");
+        assert!(Browser::session_cookie(&page).is_none(), "{evil}");
+    }
+    // From irongate's own origin: signed in.
+    let own = app.address.trim_end_matches('/').to_owned();
+    let after = post_from(&browser, &own, "/login", &login_form).await;
+    assert_eq!(after.status, 303, "{}", after.body);
+    let consent = browser.follow(&after).await;
+    let consent_form = [
+        ("csrf_token", consent.hidden("csrf_token")),
+        ("request", consent.hidden("request")),
+        ("decision", "allow".to_owned()),
+    ];
+    let consent_form: Vec<(&str, &str)> =
+        consent_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = post_from(&browser, "https://evil.test", "/consent", &consent_form).await;
+    assert_eq!(page.status, 403);
+    assert!(page.location().is_none(), "no code");
+    let page = browser
+        .authorize(&code_request(&c, &[("prompt", "none")]))
+        .await;
+    assert_eq!(page.redirect_params()["error"], "consent_required");
+    // `Origin: null` with the right token: the approval goes through.
+    let page = post_from(&browser, "null", "/consent", &consent_form).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(page.redirect_params().contains_key("code"));
+    // The logout confirmation from another site: refused, still signed in.
+    let confirm = browser.get("/logout").await;
+    let logout_form = [
+        ("csrf_token", confirm.hidden("csrf_token")),
+        ("request", confirm.hidden("request")),
+    ];
+    let logout_form: Vec<(&str, &str)> =
+        logout_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = post_from(&browser, "https://evil.test", "/logout", &logout_form).await;
+    assert_eq!(page.status, 403);
+    let page = browser
+        .authorize(&code_request(&c, &[("prompt", "none")]))
+        .await;
+    assert!(page.redirect_params().contains_key("code"));
+}
