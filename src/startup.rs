@@ -112,6 +112,7 @@ impl Application {
                 .wrap(actix_web::middleware::NormalizePath::new(
                     actix_web::middleware::TrailingSlash::MergeOnly,
                 ))
+                .wrap(actix_web::middleware::from_fn(crate::routes::frame::frame))
                 .configure(|cfg| crate::routes::configure(cfg, &data.settings))
         })
         .shutdown_timeout(30)

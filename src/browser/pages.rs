@@ -47,6 +47,8 @@ pub struct ConsentPage<'a> {
 pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
+    /// The correlation id to quote when reporting the problem (SEC-61).
+    pub request_id: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -138,7 +140,13 @@ pub fn form_post(state: &AppState, template: &FormPostPage<'_>) -> HttpResponse 
 
 /// An error page; `message` is escaped like everything else in a template.
 pub fn error(state: &AppState, status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    page(state, status, &ErrorPage { title, message }, Vec::new())
+    let request_id = crate::routes::frame::current_request_id();
+    let page_data = ErrorPage {
+        title,
+        message,
+        request_id: request_id.as_deref(),
+    };
+    page(state, status, &page_data, Vec::new())
 }
 
 /// A redirect from a browser-facing endpoint: 302 after a GET, 303 after a POST (never 307,

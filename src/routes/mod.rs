@@ -3,6 +3,7 @@
 mod assets;
 mod authorize;
 mod common;
+pub mod frame;
 mod health;
 mod login;
 mod logout;

@@ -329,7 +329,7 @@ async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 413);
-    // Request heads are bounded (actix-web: 128 KiB) → 431.
+    // Request heads are bounded (32 KiB of headers; actix-web itself stops at 128 KiB) → 431.
     let resp = browser
         .http
         .get(app.url("/healthz"))
@@ -501,4 +501,49 @@ async fn sec_52_posts_from_another_origin_are_refused() {
         .authorize(&code_request(&c, &[("prompt", "none")]))
         .await;
     assert!(page.redirect_params().contains_key("code"));
+}
+
+/// SEC-61: every answer carries a correlation id (`X-Request-Id`, fresh per request) and error
+/// pages quote it, so a report can be matched with the log. SEC-62: request headers over 32 KiB
+/// in all are refused with 431 (a 64 KB header), ordinary large ones are not.
+#[tokio::test]
+async fn sec_61_sec_62_correlation_id_and_header_bound() {
+    let (app, _c) = setup_with(|_| {}).await;
+    let http = reqwest::Client::new();
+    let mut ids = std::collections::HashSet::new();
+    for path in [
+        "/healthz",
+        "/.well-known/openid-configuration",
+        "/authorize",
+        "/nowhere",
+    ] {
+        let resp = http.get(app.url(path)).send().await.unwrap();
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 12, "{path}");
+        assert!(ids.insert(id.clone()), "{path}: fresh per request");
+        if path == "/authorize" {
+            assert_eq!(resp.status(), 400);
+            let body = resp.text().await.unwrap();
+            assert!(body.contains(&format!("<code>{id}</code>")), "{body}");
+        }
+    }
+    // A token endpoint error carries it too.
+    let resp = crate::helpers::post(&app, None, &[("grant_type", "nonsense")]).await;
+    assert!(resp.headers().contains_key("x-request-id"));
+
+    let resp = http
+        .get(app.url("/healthz"))
+        .header("X-Big", "a".repeat(64 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 431);
+    assert!(resp.headers().contains_key("x-request-id"));
+    let resp = http
+        .get(app.url("/healthz"))
+        .header("Cookie", format!("other={}", "a".repeat(16 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }

@@ -1,0 +1,56 @@
+//! What every request goes through first: a bound on the size of its headers (SEC-62: 431
+//! beyond `MAX_HEADER_BYTES`, well under actix-web's own 128 KiB) and a correlation id (SEC-61)
+//! that comes back as `X-Request-Id`, appears on error pages, and marks every log line written
+//! while the request is handled, so a user's report can be matched with the log.
+
+use crate::auth::secrets;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+use tracing::Instrument;
+
+/// The most header bytes (names, values and separators) a request may carry.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT_ID: String;
+}
+
+/// The id of the request being handled (for error pages), if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_ID.try_with(Clone::clone).ok()
+}
+
+pub async fn frame(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = secrets::random_token(9);
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        tracing::info!(id, header_bytes, "request headers too large");
+        let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .insert_header((REQUEST_ID, id))
+            .content_type("text/plain; charset=utf-8")
+            .body("Request header fields too large.");
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    // At ERROR level so that the span is recorded whatever level the log is filtered to.
+    let span = tracing::error_span!("request", id = %id);
+    let mut response = CURRENT_ID
+        .scope(id.clone(), next.call(req).instrument(span))
+        .await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response.map_into_left_body())
+}
