@@ -45,6 +45,8 @@ pub fn verify_blocking(password: &str, stored: &str) -> Verified {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return Verified::Mismatch;
     };
+    // Stored hashes are of the NFKC form (see `Password`).
+    let password = crate::domain::normalize_password(password);
     // The verifier takes algorithm and parameters from the stored hash itself.
     if Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
@@ -55,7 +57,7 @@ pub fn verify_blocking(password: &str, stored: &str) -> Verified {
     let rehash = if is_current(&parsed) {
         None
     } else {
-        Password::parse(password.to_owned())
+        Password::parse(password)
             .ok()
             .and_then(|p| hash_blocking(&p).ok())
     };

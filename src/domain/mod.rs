@@ -8,7 +8,7 @@ mod scope;
 
 pub use client_spec::{ClientSpec, GrantType};
 pub use email::Email;
-pub use password::Password;
+pub use password::{Password, normalize as normalize_password};
 pub use redirect_uri::RedirectUri;
 pub use scope::{OIDC_SCOPES, ScopeCatalogue, Scopes};
 

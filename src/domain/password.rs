@@ -1,14 +1,24 @@
 use super::Invalid;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// A password that meets the policy: 8 to 128 characters (Unicode scalar values), any
-/// characters, no composition rules, never truncated (NIST SP 800-63B §5.1.1.2).
+/// characters, no composition rules, never truncated (NIST SP 800-63B §5.1.1.2), in Unicode
+/// normalization form NFKC so that the same text typed on another keyboard or system (composed
+/// or decomposed accents, full-width letters) is the same password (SP 800-63B §5.1.1.2, SEC-58).
 pub struct Password(String);
+
+/// The form passwords are hashed and checked in (see `Password`).
+pub fn normalize(raw: &str) -> String {
+    raw.nfkc().collect()
+}
 
 impl Password {
     pub const MIN_CHARS: usize = 8;
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(raw: String) -> Result<Self, Invalid> {
+        let raw = normalize(&raw);
         let count = raw.chars().count();
         if count < Self::MIN_CHARS {
             return Err(Invalid::new(format!(
@@ -95,6 +105,18 @@ mod tests {
             Password::parse_new(long.clone(), &[]).unwrap().expose(),
             long
         );
+    }
+
+    /// SEC-58: composed and decomposed accents, and full-width letters, are one password.
+    #[test]
+    fn normalizes_to_nfkc() {
+        let composed = Password::parse("caf\u{e9} au lait".into()).unwrap();
+        let decomposed = Password::parse("cafe\u{301} au lait".into()).unwrap();
+        assert_eq!(composed.expose(), decomposed.expose());
+        let full_width = Password::parse("\u{ff50}\u{ff41}\u{ff53}\u{ff53}word1".into()).unwrap();
+        assert_eq!(full_width.expose(), "password1");
+        // Case is kept: `Password` and `password` stay different.
+        assert_ne!(normalize("Password"), normalize("password"));
     }
 
     #[test]

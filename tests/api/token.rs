@@ -402,3 +402,69 @@ async fn password_grant_failures_are_indistinguishable() {
     .await;
     assert_eq!(body["error"], "unauthorized_client");
 }
+
+/// SEC-58: long passwords are never truncated, case matters, Unicode is normalized (NFKC: a
+/// password set with a composed accent signs in when typed decomposed, and the other way).
+#[tokio::test]
+async fn sec_58_long_unicode_and_case_sensitive_passwords() {
+    let app = spawn_app().await;
+    let c = create_client(&app, &["--grant-type", "password", "--scope", "openid"]);
+    let sign_in = |email: &'static str, password: String| {
+        let app = &app;
+        let c = &c;
+        async move {
+            let form = [
+                ("grant_type", "password"),
+                ("username", email),
+                ("password", password.as_str()),
+            ];
+            let resp = post(app, Some((&c.id, &c.secret)), &form).await;
+            resp.status().as_u16()
+        }
+    };
+    // 100 characters; the last one changed is another password (no 72-byte truncation).
+    let long: String = "plum dumplings need patience and cinnamon; ".repeat(3)[..99].to_owned();
+    let long = format!("{long}x");
+    assert_eq!(long.chars().count(), 100);
+    create_user(&app, "long@example.com", &long);
+    assert_eq!(sign_in("long@example.com", long.clone()).await, 200);
+    let changed = format!("{}y", &long[..99]);
+    assert_eq!(sign_in("long@example.com", changed).await, 400);
+    // Case is kept.
+    create_user(&app, "case@example.com", "Tangerine Orbit Lantern");
+    assert_eq!(
+        sign_in("case@example.com", "tangerine orbit lantern".into()).await,
+        400
+    );
+    assert_eq!(
+        sign_in("case@example.com", "Tangerine Orbit Lantern".into()).await,
+        200
+    );
+    // Set composed (NFC), typed decomposed (NFD), and the other way round; emoji kept.
+    create_user(
+        &app,
+        "nfc@example.com",
+        "caf\u{e9} cr\u{e8}me \u{1f409} br\u{fb}l\u{e9}e",
+    );
+    assert_eq!(
+        sign_in(
+            "nfc@example.com",
+            "cafe\u{301} cre\u{300}me \u{1f409} bru\u{302}le\u{301}e".into()
+        )
+        .await,
+        200
+    );
+    create_user(
+        &app,
+        "nfd@example.com",
+        "na\u{308}ive re\u{301}sume\u{301} zebra",
+    );
+    assert_eq!(
+        sign_in(
+            "nfd@example.com",
+            "n\u{e4}ive r\u{e9}sum\u{e9} zebra".into()
+        )
+        .await,
+        200
+    );
+}
