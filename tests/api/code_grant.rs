@@ -283,3 +283,66 @@ async fn sec_17_sec_18_sec_21_sec_22_sec_23_bad_exchanges_fail() {
         200
     );
 }
+
+/// SEC-17: a verifier outside RFC 7636's ABNF (42 characters; `+/=` characters) fails even when
+/// its S256 challenge matches. SEC-17 / SEC-21 policy: the code is spent the moment it is
+/// presented, so after a failed exchange (wrong verifier, another client) the right client
+/// with the right verifier gets `invalid_grant` too.
+#[tokio::test]
+async fn sec_17_sec_21_malformed_verifiers_and_failed_exchanges_spend_the_code() {
+    use sha2::Digest;
+    let app = spawn_app().await;
+    let c = confidential(&app);
+    let other = confidential(&app);
+    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let challenge_of = |v: &str| URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()));
+    for verifier in [
+        "a".repeat(42),
+        format!("{}+/=", "a".repeat(40)),
+        "a".repeat(129),
+    ] {
+        let challenge = challenge_of(&verifier);
+        let code = store_code(
+            &app,
+            Code {
+                challenge: Some(&challenge),
+                ..code_for(&c, &user)
+            },
+        )
+        .await;
+        let (status, body) = exchange(
+            &app,
+            &c,
+            &code,
+            &[("redirect_uri", REDIRECT), ("code_verifier", &verifier)],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{verifier}"
+        );
+    }
+    let wrong_verifier = "x".repeat(43);
+    let wrong: [(&Client, Vec<(&str, &str)>); 2] = [
+        (
+            &c,
+            vec![
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &wrong_verifier),
+            ],
+        ),
+        (&other, good().to_vec()),
+    ];
+    for (client, form) in wrong {
+        let code = store_code(&app, code_for(&c, &user)).await;
+        let (status, _) = exchange(&app, client, &code, &form).await;
+        assert_eq!(status, 400);
+        let (status, body) = exchange(&app, &c, &code, &good()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "spent after a failed exchange"
+        );
+    }
+}

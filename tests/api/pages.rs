@@ -84,6 +84,56 @@ async fn sec_49_session_cookie_attributes() {
     );
     // No CSRF cookie, no other cookie at all.
     assert_eq!(page.headers.get_all("set-cookie").iter().count(), 1);
+
+    // The signed-in session's cookie and the cookie that clears it at logout: the same
+    // attributes (sent by hand: the jar keeps `Secure` cookies off plain http).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pre_login = cookie.split(';').next().unwrap().to_owned();
+    let resp = http
+        .post(app.url("/login"))
+        .header("cookie", &pre_login)
+        .form(&[
+            ("csrf_token", page.hidden("csrf_token")),
+            ("request", page.hidden("request")),
+            ("username", "alice@example.com".into()),
+            ("password", PASSWORD.into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let signed_in = Browser::read(resp).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let session = Browser::session_cookie(&signed_in).unwrap();
+    let session_pair = session.split(';').next().unwrap().to_owned();
+    let resp = http
+        .get(app.url("/logout"))
+        .header("cookie", &session_pair)
+        .send()
+        .await
+        .unwrap();
+    let confirm = Browser::read(resp).await;
+    let resp = http
+        .post(app.url("/logout"))
+        .header("cookie", &session_pair)
+        .form(&[
+            ("csrf_token", confirm.hidden("csrf_token")),
+            ("request", confirm.hidden("request")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let logged_out = Browser::read(resp).await;
+    let cleared = Browser::session_cookie(&logged_out).unwrap();
+    for cookie in [&session, &cleared] {
+        assert!(cookie.starts_with("__Host-irongate_session="), "{cookie}");
+        for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+            assert!(cookie.contains(attr), "{attr} in {cookie}");
+        }
+        assert!(!cookie.to_ascii_lowercase().contains("domain="));
+    }
 }
 
 /// SEC-52: login and consent POSTs without the session's token, with a wrong one, or from
@@ -367,6 +417,17 @@ async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
     assert_eq!(resp.status(), 401);
     for path in ["/admin", "/admin/users", "/clients", "/keys", "/metrics"] {
         assert_eq!(browser.get(path).await.status, 404, "{path}");
+    }
+    // No default accounts.
+    for (user, password) in [
+        ("admin", "admin"),
+        ("root", "root"),
+        ("admin@localhost", "admin"),
+    ] {
+        let login = browser.authorize(&code_request(&c, &[])).await;
+        let page = browser.login(&login, user, password).await;
+        assert_eq!(page.status, 401, "{user}");
+        assert!(Browser::session_cookie(&page).is_none(), "{user}");
     }
     // A well-formed request still works afterwards.
     let page = browser.authorize(&code_request(&c, &[])).await;

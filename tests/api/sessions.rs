@@ -187,6 +187,24 @@ async fn sec_45_prompt_login_and_max_age_force_reauthentication() {
         .await;
     assert_eq!(error_of(&page), "login_required");
 
+    // prompt=login for the same user: the form again, a newer auth_time, a new session.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let page = browser
+        .authorize(&code_request(&c, &[("prompt", "login")]))
+        .await;
+    assert!(page.has("<form id=\"login\""));
+    let again = browser.login(&page, "alice@example.com", PASSWORD).await;
+    let alice_cookie = Browser::session_cookie(&again).expect("a new session cookie");
+    let page = browser.follow(&again).await;
+    let page = if page.has("<form id=\"consent\"") {
+        browser.consent(&page, "allow").await
+    } else {
+        page
+    };
+    let third = id_claims(&code_tokens(&app, &c, &page).await);
+    assert!(third["auth_time"].as_i64() > second["auth_time"].as_i64());
+    assert_ne!(third["sid"], second["sid"]);
+
     // prompt=login: the form again; Bob signs in on Alice's browser.
     let page = browser
         .authorize(&code_request(&c, &[("prompt", "login")]))
@@ -200,7 +218,11 @@ async fn sec_45_prompt_login_and_max_age_force_reauthentication() {
     let bob = id_claims(&code_tokens(&app, &c, &page).await);
     assert_ne!(bob["sub"], first["sub"]);
     assert_ne!(bob["sid"], second["sid"]);
-    assert!(!new_cookie.is_empty());
+    assert_ne!(
+        new_cookie.split(';').next(),
+        alice_cookie.split(';').next(),
+        "Bob's session is not Alice's"
+    );
 }
 
 /// SEC-45: `max_age=0` is `prompt=login` (OpenID Connect Core §3.1.2.1), even within the
@@ -459,6 +481,8 @@ async fn sec_47_sec_48_rp_initiated_logout() {
         "https://rp.test/logged-out/",
         "//evil.test",
         "/\\evil.test",
+        "/%09/evil.test",
+        "\\/evil.test",
         "https:evil.test",
     ] {
         let browser = Browser::new(&app);
@@ -478,10 +502,26 @@ async fn sec_47_sec_48_rp_initiated_logout() {
         assert!(page.location().is_none(), "{bad}");
         assert!(page.has("id=\"logged-out\""), "{bad}: {}", page.body);
     }
-    // Forged hints: an error page, no redirect.
+    // Forged hints (alg none, a flipped signature, a foreign key, garbage): an error page, no
+    // redirect.
     let parts: Vec<&str> = hint.split('.').collect();
     let none_header = URL_SAFE_NO_PAD.encode(json!({"alg": "none"}).to_string());
-    for bad in [format!("{none_header}.{}.", parts[1]), "x.y.z".into()] {
+    let foreign = {
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+            include_str!("../fixtures/attacker-key.pem").as_bytes(),
+        )
+        .unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = jsonwebtoken::decode_header(&hint).unwrap().kid;
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, &claims_of(&hint), &key).unwrap()
+    };
+    for bad in [
+        format!("{none_header}.{}.", parts[1]),
+        tamper_signature(&hint),
+        foreign,
+        "x.y.z".into(),
+    ] {
         let page = browser
             .get(&format!(
                 "/logout?id_token_hint={bad}&post_logout_redirect_uri={LOGOUT_TARGET}"
@@ -502,9 +542,12 @@ async fn sec_47_sec_48_rp_initiated_logout() {
         .await;
     assert!(page.has("<form id=\"logout\""), "{}", page.body);
     assert!(page.location().is_none());
-    // No parameters: a confirmation page, nothing ended yet.
-    let page = browser.get("/logout").await;
-    assert!(page.has("<form id=\"logout\""), "{}", page.body);
+    // No parameters, or `state` only: a confirmation page, nothing ended yet.
+    for query in ["", "?state=only"] {
+        let page = browser.get(&format!("/logout{query}")).await;
+        assert!(page.has("<form id=\"logout\""), "{query}: {}", page.body);
+        assert!(page.location().is_none());
+    }
     let still = browser
         .authorize(&code_request(&c, &[("prompt", "none")]))
         .await;
