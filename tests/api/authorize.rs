@@ -531,7 +531,7 @@ async fn redeem(
     (status, body)
 }
 
-/// SEC-24: codes and session cookies are unique, 256-bit, base64url.
+/// SEC-24: codes (1 000) and session cookies are unique, 256-bit, base64url.
 #[tokio::test]
 async fn sec_24_codes_and_session_ids_are_random() {
     let (app, c) = setup().await;
@@ -540,12 +540,15 @@ async fn sec_24_codes_and_session_ids_are_random() {
         .sign_in_and_approve(&code_request(&c, &[]), "alice@example.com")
         .await;
     let mut seen = std::collections::HashSet::new();
-    for _ in 0..50 {
-        let code = browser
-            .authorize(&code_request(&c, &[]))
-            .await
-            .redirect_params()["code"]
-            .clone();
+    // 1 000 codes, 50 requests at a time.
+    let request = code_request(&c, &[]);
+    let mut codes = Vec::new();
+    for _ in 0..20 {
+        let pages =
+            futures_util::future::join_all((0..50).map(|_| browser.authorize(&request))).await;
+        codes.extend(pages.iter().map(|p| p.redirect_params()["code"].clone()));
+    }
+    for code in codes {
         assert_eq!(code.len(), 43);
         assert!(
             code.bytes()
@@ -724,4 +727,62 @@ async fn sec_61_control_characters_and_error_description_charset() {
         "{}",
         params["error_description"]
     );
+}
+
+/// SEC-15: `request_uri` is refused without any outbound fetch: a canary listener on this
+/// machine sees no connection.
+#[tokio::test]
+async fn sec_15_request_uri_is_never_fetched() {
+    let (app, c) = setup().await;
+    let canary = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    canary.set_nonblocking(true).unwrap();
+    let target = format!("http://{}/request.jwt", canary.local_addr().unwrap());
+    let browser = Browser::new(&app);
+    for param in ["request_uri", "request"] {
+        let value = if param == "request" {
+            "eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJodHRwczovL2V2aWwudGVzdC8ifQ."
+        } else {
+            target.as_str()
+        };
+        let page = browser
+            .authorize(&code_request(&c, &[(param, value)]))
+            .await;
+        assert_eq!(
+            page.redirect_params()["error"],
+            format!("{param}_not_supported")
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        canary.accept().is_err(),
+        "irongate connected to the request_uri"
+    );
+}
+
+/// SEC-23: a code issued at the authorization endpoint lives 60 seconds, stored as a hash.
+#[tokio::test]
+async fn sec_23_codes_live_sixty_seconds() {
+    use diesel::prelude::*;
+    use irongate::store::schema::authorization_codes;
+    let (app, c) = setup().await;
+    let page = Browser::new(&app)
+        .sign_in_and_approve(&code_request(&c, &[]), "alice@example.com")
+        .await;
+    let code = page.redirect_params()["code"].clone();
+    let hash = irongate::auth::secrets::hash_secret(&code);
+    let (created, expires): (i64, i64) = app
+        .state
+        .store
+        .run(move |conn| {
+            Ok(authorization_codes::table
+                .find(hash)
+                .select((
+                    authorization_codes::created_at,
+                    authorization_codes::expires_at,
+                ))
+                .first(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(expires - created, 60);
 }

@@ -145,21 +145,39 @@ async fn sec_19_a_replayed_code_revokes_what_it_issued() {
     assert_eq!(status, 400);
 }
 
-/// SEC-20: concurrent redemptions of one code: exactly one succeeds.
+/// SEC-20: 50 concurrent redemptions of one code: exactly one succeeds, and one refresh-token
+/// family exists afterwards (the replays revoke it, they never start another).
 #[tokio::test]
 async fn sec_20_concurrent_redemptions_yield_one_success() {
+    use diesel::prelude::*;
+    use irongate::store::schema::refresh_tokens;
     let app = spawn_app().await;
     let c = confidential(&app);
     let user = create_user(&app, "alice@example.com", "correct horse battery");
     let code = store_code(&app, code_for(&c, &user)).await;
     let form = good();
     let results =
-        futures_util::future::join_all((0..8).map(|_| exchange(&app, &c, &code, &form))).await;
+        futures_util::future::join_all((0..50).map(|_| exchange(&app, &c, &code, &form))).await;
     assert_eq!(
         results.iter().filter(|r| r.0 == 200).count(),
         1,
         "{results:?}"
     );
+    let client_id = c.id.clone();
+    let families: std::collections::HashSet<String> = app
+        .state
+        .store
+        .run(move |conn| {
+            Ok(refresh_tokens::table
+                .filter(refresh_tokens::client_id.eq(client_id))
+                .select(refresh_tokens::family_id)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect())
+        })
+        .await
+        .unwrap();
+    assert_eq!(families.len(), 1);
 }
 
 #[tokio::test]

@@ -608,3 +608,96 @@ async fn sec_61_sec_62_correlation_id_and_header_bound() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+/// SEC-54: an error answered through `form_post` (no session, `prompt=none`) carries `state`
+/// escaped in the form; a repeated parameter named by an attacker is not echoed raw either.
+#[tokio::test]
+async fn sec_54_form_post_errors_and_parameter_names_are_escaped() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    let page = browser
+        .authorize(&code_request(
+            &c,
+            &[
+                ("response_mode", "form_post"),
+                ("prompt", "none"),
+                ("state", XSS),
+            ],
+        ))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.has("login_required"), "{}", page.body);
+    assert!(!page.body.contains("<svg"), "{}", page.body);
+    assert!(!page.body.contains("<script>"), "no inline script");
+    let query = format!(
+        "/authorize?client_id={}&{probe}=1&{probe}=2",
+        c.id,
+        probe = "%22%3E%3Csvg%20onload%3Dalert(1)%3E"
+    );
+    let page = browser.get(&query).await;
+    assert!(page.status < 500);
+    assert!(!page.body.contains("<svg"), "{}", page.body);
+}
+
+/// SEC-61, SEC-62: a 1 MB query string and a 10 MB body are refused with a 4xx, never a 500.
+#[tokio::test]
+async fn sec_61_sec_62_huge_query_and_body_are_refused() {
+    let (app, c) = setup_with(|_| {}).await;
+    let http = reqwest::Client::new();
+    let huge = "a".repeat(1024 * 1024);
+    let resp = http
+        .get(app.url(&format!("/authorize?client_id={}&state={huge}", c.id)))
+        .send()
+        .await;
+    if let Ok(resp) = resp {
+        let status = resp.status().as_u16();
+        assert!((400..500).contains(&status), "{status}");
+    }
+    for path in ["/token", "/login", "/consent", "/logout", "/authorize"] {
+        // The server may answer 413 and close before the whole body is sent: then the client
+        // sees the connection end, which is as good.
+        let resp = http
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(vec![b'a'; 10 * 1024 * 1024])
+            .send()
+            .await;
+        if let Ok(resp) = resp {
+            assert_eq!(resp.status(), 413, "{path}");
+        }
+    }
+    // Still serving.
+    let resp = http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// SEC-51: the session identifier never appears in a URL: no `Location` and no page of a
+/// whole sign-in, consent and code flow carries the cookie's value.
+#[tokio::test]
+async fn sec_51_session_id_never_in_urls() {
+    let (app, c) = setup_with(|_| {}).await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let pre_login = Browser::session_cookie(&login).unwrap();
+    let after = browser.login(&login, "alice@example.com", PASSWORD).await;
+    let session = Browser::session_cookie(&after).unwrap();
+    let consent = browser.follow(&after).await;
+    let done = browser.consent(&consent, "allow").await;
+    for cookie in [pre_login, session] {
+        let value = cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .split('.')
+            .next()
+            .unwrap()
+            .to_owned();
+        for page in [&login, &after, &consent, &done] {
+            assert!(!page.location().unwrap_or_default().contains(&value));
+            assert!(!page.body.contains(&value));
+        }
+    }
+}
