@@ -353,6 +353,55 @@ async fn sec_57_login_page_is_rate_limited() {
     assert!(limited.has("<form id=\"login\""));
 }
 
+/// SEC-57: the login page's limits hold under a parallel burst (no more attempts reach the
+/// password check than the limit allows) and cannot be dodged with `X-Forwarded-For` from an
+/// untrusted peer.
+#[tokio::test]
+async fn sec_57_login_page_limits_hold_under_bursts_and_spoofed_forwarding() {
+    let (app, c) = setup_with(|s| {
+        s.login_limit_per_user = 0;
+        s.login_limit_per_ip = 5;
+    })
+    .await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let form = [
+        ("csrf_token", login.hidden("csrf_token")),
+        ("request", login.hidden("request")),
+        ("username", "alice@example.com".to_owned()),
+        ("password", "wrong password".to_owned()),
+    ];
+    let attempt = |n: usize| {
+        let browser = &browser;
+        let form = &form;
+        async move {
+            let resp = browser
+                .http
+                .post(format!("{}/login", browser.base))
+                .header("x-forwarded-for", format!("203.0.113.{n}"))
+                .form(form)
+                .send()
+                .await
+                .unwrap();
+            resp.status().as_u16()
+        }
+    };
+    let statuses = futures_util::future::join_all((0..20).map(attempt)).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
+    // Even the right password waits now, whatever the forwarding header says.
+    let page = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(page.status, 429);
+}
+
 /// SEC-61, SEC-62, SEC-63: malformed input is a 4xx page, never a 500; bodies are bounded; no
 /// admin surface on the public listener.
 #[tokio::test]
