@@ -141,7 +141,7 @@ async fn password(
     let issued = sign_user_tokens(state, client, &user, &scopes, now, IdExtra::default())?;
     let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
         let (token, _) =
-            start_refresh_family(state, client, &user, &scopes, now, &issued.claims).await?;
+            start_refresh_family(state, client, &user, &scopes, now, None, &issued.claims).await?;
         Some(token)
     } else {
         None
@@ -233,6 +233,7 @@ async fn start_refresh_family(
     user: &User,
     scopes: &Scopes,
     auth_time: i64,
+    session_id: Option<String>,
     access: &AccessClaims,
 ) -> Result<(String, String), OAuthError> {
     let token = secrets::random_token(32);
@@ -251,6 +252,7 @@ async fn start_refresh_family(
         revoked_at: None,
         access_jti: access.jti.clone(),
         access_exp: access.exp,
+        session_id,
     };
     let family = row.family_id.clone();
     state
@@ -334,7 +336,11 @@ async fn refresh(
         &user,
         &scopes,
         row.auth_time,
-        IdExtra::default(),
+        // OpenID Connect Core §12.2: the same session as the original ID token; no nonce.
+        IdExtra {
+            nonce: None,
+            sid: row.session_id.clone(),
+        },
     )?;
     let token = secrets::random_token(32);
     let successor = RefreshToken {
@@ -442,6 +448,7 @@ async fn authorization_code(
             &user,
             &scopes,
             code.auth_time,
+            code.session_id.clone(),
             &issued.claims,
         )
         .await?;

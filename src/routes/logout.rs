@@ -179,7 +179,7 @@ async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> Htt
         // Nobody is signed in here: nothing to end, nothing to confirm.
         (_, None) => logout.done(state, req),
         // The hint names the signed-in user and, when it carries a `sid` (ID tokens of the
-        // code flow do), this very session (RP-Initiated Logout §2: otherwise the OP must
+        // code flow and of its refreshes do), this very session (RP-Initiated Logout §2: otherwise the OP must
         // ask): end at once.
         (Some(hint), Some(current))
             if current.session.user_id.as_deref() == Some(hint.sub.as_str())

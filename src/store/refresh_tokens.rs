@@ -23,6 +23,8 @@ pub struct RefreshToken {
     pub revoked_at: Option<i64>,
     pub access_jti: String,
     pub access_exp: i64,
+    /// The browser session the family began in (`sid`); None for the password grant.
+    pub session_id: Option<String>,
 }
 
 /// A revoked access token: its id and when it would have expired anyway.

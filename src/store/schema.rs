@@ -64,6 +64,7 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         access_jti -> Text,
         access_exp -> BigInt,
+        session_id -> Nullable<Text>,
     }
 }
 

@@ -655,8 +655,9 @@ async fn sec_48_logout_confirmation_ends_the_session_for_good() {
     assert_eq!(claims["sub"], bob.id.as_str());
 }
 
-/// SEC-47: an ID token from a refresh (no `sid`, same user) is a valid hint for the session it
-/// continues: ended at once, back to the registered URI with `state`.
+/// SEC-47: an ID token from a refresh carries the `sid` of the sign-in its family began in
+/// (and no `nonce`, OpenID Connect Core §12.2), so it is a valid hint for that session: ended at
+/// once, back to the registered URI with `state`.
 #[tokio::test]
 async fn sec_47_refreshed_id_token_is_a_valid_logout_hint() {
     let (app, c) = setup().await;
@@ -676,6 +677,10 @@ async fn sec_47_refreshed_id_token_is_a_valid_logout_hint() {
     .await;
     assert_eq!(status, 200, "{refreshed}");
     let hint = refreshed["id_token"].as_str().unwrap();
+    let (original, renewed) = (id_claims(&body), claims_of(hint));
+    assert_eq!(renewed["sid"], original["sid"]);
+    assert_eq!(renewed["auth_time"], original["auth_time"]);
+    assert!(renewed.get("nonce").is_none());
     let page = browser
         .get(&format!(
             "/logout?id_token_hint={hint}&post_logout_redirect_uri={LOGOUT_TARGET}&state=s2"
