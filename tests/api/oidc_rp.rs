@@ -3,7 +3,8 @@
 //! An independent OpenID Connect client library (`openidconnect` 4) discovers irongate at its
 //! issuer, builds the authorization request (PKCE S256, `state`, `nonce`), redeems the code,
 //! validates the ID token (signature against the published JWKS, `iss`, `aud`, `azp`, `exp`,
-//! `nonce`, `at_hash`), reads userinfo and refreshes, each step through the crate. The scripted
+//! `nonce`, `at_hash`), reads userinfo, refreshes and logs out (RP-Initiated Logout with the
+//! crate's `LogoutRequest`), each step through the crate. The scripted
 //! browser only stands in for the user on the login and consent pages. A disagreement between
 //! irongate and the crate's reading of the specifications fails here.
 
@@ -14,8 +15,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessTokenHash, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LogoutRequest, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, TokenResponse,
 };
 use std::collections::HashMap;
 
@@ -70,6 +72,8 @@ struct SignedIn {
     tokens: CoreTokenResponse,
     /// The `auth_time` of the ID token, in seconds since the epoch.
     auth_time: i64,
+    /// The user's browser, signed in at irongate.
+    browser: Browser,
 }
 
 /// One authorization-code flow driven by the crate: the authorization URL it builds (PKCE S256,
@@ -172,7 +176,11 @@ async fn sign_in(app: &TestApp, rp: &RelyingParty, http: &HttpClient, user_id: &
     assert_eq!(userinfo.subject().as_str(), user_id);
     assert_eq!(userinfo.email().map(|e| e.as_str()), Some(EMAIL));
 
-    SignedIn { tokens, auth_time }
+    SignedIn {
+        tokens,
+        auth_time,
+        browser,
+    }
 }
 
 /// A confidential client authenticating with client_secret_basic (the crate's default).
@@ -189,7 +197,9 @@ async fn openidconnect_rp_confidential_client_signs_in() {
     let rp = discover(&app, &http, &client.id, Some(&client.secret)).await;
     assert!(matches!(rp.auth_type(), AuthType::BasicAuth));
 
-    let SignedIn { tokens, auth_time } = sign_in(&app, &rp, &http, &user_id).await;
+    let SignedIn {
+        tokens, auth_time, ..
+    } = sign_in(&app, &rp, &http, &user_id).await;
 
     // Refresh through the crate: a new access token and a rotated refresh token.
     let refresh_token = tokens.refresh_token().expect("a refresh token");
@@ -251,4 +261,66 @@ async fn openidconnect_rp_public_client_signs_in() {
     assert!(matches!(rp.auth_type(), AuthType::RequestBody));
 
     sign_in(&app, &rp, &http, &user_id).await;
+}
+
+/// RP-Initiated Logout through the crate: the end-session endpoint comes from discovery, the
+/// crate builds the logout URL (ID token hint, registered post-logout URI, state), irongate ends
+/// the session and sends the browser back at once with `state`; a silent sign-in then fails.
+#[tokio::test]
+async fn openidconnect_rp_logs_the_user_out() {
+    const AFTER_LOGOUT: &str = "https://rp.test/logged-out";
+    let app = spawn_app().await;
+    let user_id = create_user(&app, EMAIL, PASSWORD);
+    let client = create_client(
+        &app,
+        &[
+            "--redirect-uri",
+            REDIRECT,
+            "--post-logout-redirect-uri",
+            AFTER_LOGOUT,
+        ],
+    );
+    let http = http_client();
+    let rp = discover(&app, &http, &client.id, Some(&client.secret)).await;
+    let SignedIn {
+        tokens, browser, ..
+    } = sign_in(&app, &rp, &http, &user_id).await;
+
+    let metadata = ProviderMetadataWithLogout::discover_async(
+        IssuerUrl::new(app.address.clone()).expect("issuer URL"),
+        &http,
+    )
+    .await
+    .expect("discovery with the logout metadata");
+    let end_session = metadata
+        .additional_metadata()
+        .end_session_endpoint
+        .clone()
+        .expect("end_session_endpoint is advertised");
+    let logout_url = LogoutRequest::from(end_session)
+        .set_id_token_hint(tokens.id_token().expect("an ID token"))
+        .set_post_logout_redirect_uri(
+            PostLogoutRedirectUrl::new(AFTER_LOGOUT.to_owned()).expect("URL"),
+        )
+        .set_state(CsrfToken::new("bye-1".to_owned()))
+        .http_get_url();
+    let page = browser.get(logout_url.as_str()).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        page.location().as_deref(),
+        Some(format!("{AFTER_LOGOUT}?state=bye-1").as_str())
+    );
+
+    // The session is over: a silent authorization request needs a sign-in.
+    let (silent, _, _) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
+        .add_prompt(openidconnect::core::CoreAuthPrompt::None)
+        .url();
+    let page = browser.get(silent.as_str()).await;
+    assert_eq!(page.redirect_params()["error"], "login_required");
 }
