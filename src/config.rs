@@ -214,6 +214,13 @@ impl Settings {
         format!("{}{}", self.issuer.trim_end_matches('/'), path)
     }
 
+    /// The issuer's origin (`scheme://host[:port]`, RFC 6454), as browsers send it in `Origin`.
+    pub fn issuer_origin(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
     /// Whether cookies must be `Secure` and `__Host-` prefixed.
     pub fn issuer_is_https(&self) -> bool {
         self.issuer.starts_with("https://")

@@ -35,7 +35,11 @@ pub async fn sign_in(
         .await
         .map_err(SignInError::Limited)?;
     // No stored password is longer than the policy allows: refuse without hashing (SEC-62).
-    if password.chars().count() > Password::MAX_CHARS {
+    // Counted in the stored (NFKC) form, so decomposed input is not refused for its length; the
+    // byte bound first keeps the normalization itself cheap.
+    if password.len() > Password::MAX_CHARS * 16
+        || crate::domain::normalize_password(&password).chars().count() > Password::MAX_CHARS
+    {
         return Err(SignInError::Failed);
     }
     let user = match Email::parse(username) {

@@ -106,6 +106,11 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
     let Some(value) = presented_value(state, req) else {
         return Ok(None);
     };
+    // Stored sessions' values are plain base64url; a `.` marks a pre-login cookie, which no
+    // lookup would find.
+    if value.contains('.') {
+        return Ok(anonymous(state, &value));
+    }
     let hash = secrets::hash_secret(&value);
     let idle = state.settings.session_idle_timeout as i64;
     let stored = state
@@ -141,13 +146,36 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
     })
 }
 
+/// Seconds another node's clock may run ahead of this one's.
+const CLOCK_SKEW: i64 = 30;
+
 /// The pre-login session a cookie value names (256 random bits, `.`, the unix time it was
 /// issued), while it is younger than the idle timeout.
 fn anonymous(state: &AppState, value: &str) -> Option<Current> {
     let issued: i64 = value.rsplit_once('.')?.1.parse().ok()?;
     let idle = state.settings.session_idle_timeout as i64;
     let now = now();
-    (issued <= now && now - issued <= idle).then(|| pre_login(value, issued, idle))
+    // A range test: no arithmetic on the presented number, so no overflow.
+    (now - idle..=now + CLOCK_SKEW)
+        .contains(&issued)
+        .then(|| pre_login(value, issued, idle))
+}
+
+/// The pre-login session to show a login form with: `current` while it has more than half of
+/// its life left, otherwise a new one (and the cookie naming it), so that a form shown to an
+/// active visitor does not expire under them.
+pub fn fresh_pre_login(
+    state: &AppState,
+    current: Option<Current>,
+) -> (Current, Option<Cookie<'static>>) {
+    let idle = state.settings.session_idle_timeout as i64;
+    match current {
+        Some(c) if c.user.is_some() || now() - c.session.created_at <= idle / 2 => (c, None),
+        _ => {
+            let (c, cookie) = start_anonymous(state);
+            (c, Some(cookie))
+        }
+    }
 }
 
 /// A pre-login session. Its CSRF secret is derived from the cookie value, so nothing needs
@@ -171,22 +199,26 @@ fn pre_login(value: &str, issued: i64, idle: i64) -> Current {
     }
 }
 
-/// Whether a form POST says it comes from another site: an `Origin` header that is neither
-/// irongate's own origin nor `null` (browsers send `null` from our own pages, whose
-/// `Referrer-Policy` is `no-referrer`). Such a POST is refused before its CSRF token is even
-/// looked at (SEC-52); a request without `Origin` relies on the token alone.
+/// Whether a form POST says it comes from another site: `Sec-Fetch-Site: cross-site` (sent
+/// by browsers whatever the referrer policy), or an `Origin` that is neither irongate's own nor
+/// `null` (browsers send `null` from our own pages, whose `Referrer-Policy` is `no-referrer`).
+/// Such a POST is refused before its CSRF token is looked at (SEC-52); the token remains the
+/// defence for requests that say neither.
 pub fn from_another_site(state: &AppState, req: &HttpRequest) -> bool {
-    let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
+    let headers = req.headers();
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(actix_web::http::header::ORIGIN) else {
         return false;
     };
     let Ok(origin) = origin.to_str() else {
         return true;
     };
-    if origin == "null" {
-        return false;
-    }
-    let own = url::Url::parse(&state.settings.issuer).map(|u| u.origin().ascii_serialization());
-    own.map_or(true, |own| !origin.eq_ignore_ascii_case(&own))
+    origin != "null" && !origin.eq_ignore_ascii_case(&state.settings.issuer_origin())
 }
 
 /// A new signed-in session for `user`, and the cookie value that names it.
@@ -208,7 +240,7 @@ fn new_session(state: &AppState, user: &User) -> (Session, String) {
 }
 
 /// Starts a pre-login session (it binds the login form's CSRF token); nothing is stored.
-pub fn start_anonymous(state: &AppState) -> (Current, Cookie<'static>) {
+fn start_anonymous(state: &AppState) -> (Current, Cookie<'static>) {
     let issued = now();
     let value = format!("{}.{issued}", secrets::random_token(32));
     let idle = state.settings.session_idle_timeout as i64;

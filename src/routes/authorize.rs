@@ -156,13 +156,7 @@ async fn proceed(
     match interaction::decide(state, &request, signed_in).await? {
         Step::Respond(response) => Ok(respond(state, &response, after_post)),
         Step::SignIn => {
-            let (current, cookie) = match current {
-                Some(c) => (c, None),
-                None => {
-                    let (c, cookie) = session::start_anonymous(state);
-                    (c, Some(cookie))
-                }
-            };
+            let (current, cookie) = session::fresh_pre_login(state, current);
             let prefill = request.login_hint.clone().unwrap_or_default();
             let form = LoginForm {
                 status: StatusCode::OK,

@@ -1,11 +1,14 @@
 //! What every request goes through first: a bound on the size of its headers (SEC-62: 431
 //! beyond `MAX_HEADER_BYTES`, well under actix-web's own 128 KiB) and a correlation id (SEC-61)
 //! that comes back as `X-Request-Id`, appears on error pages, and marks every log line written
-//! while the request is handled, so a user's report can be matched with the log.
+//! while the request is handled (database and hashing work on the blocking pool included), so a
+//! user's report can be matched with the log. Requests actix-web refuses before any service
+//! sees them (a malformed request line, over 128 KiB of head) carry no id.
 
 use crate::auth::secrets;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -46,11 +49,24 @@ pub async fn frame(
     }
     // At ERROR level so that the span is recorded whatever level the log is filtered to.
     let span = tracing::error_span!("request", id = %id);
-    let mut response = CURRENT_ID
+    let outcome = CURRENT_ID
         .scope(id.clone(), next.call(req).instrument(span))
-        .await?;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
+        .await;
+    let value = HeaderValue::from_str(&id).ok();
+    match outcome {
+        Ok(mut response) => {
+            if let Some(value) = value {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            Ok(response.map_into_left_body())
+        }
+        // An error from an inner service keeps its response, now carrying the id too.
+        Err(e) => {
+            let mut response = e.error_response();
+            if let Some(value) = value {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            Err(InternalError::from_response(e, response).into())
+        }
     }
-    Ok(response.map_into_left_body())
 }

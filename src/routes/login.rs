@@ -80,7 +80,9 @@ pub async fn post_login(
             error: Some(error),
             username,
         };
-        login_page(&state, &request, &current, form, vec![])
+        // A form shown again gets a new pre-login cookie when the old one is half gone.
+        let (shown, cookie) = session::fresh_pre_login(&state, Some(current.clone()));
+        login_page(&state, &request, &shown, form, cookie.into_iter().collect())
     };
     if username.is_empty() || password.is_empty() {
         return again(StatusCode::BAD_REQUEST, "Enter your email and password.");

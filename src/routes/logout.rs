@@ -178,20 +178,39 @@ async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> Htt
     match (hint, signed_in) {
         // Nobody is signed in here: nothing to end, nothing to confirm.
         (_, None) => logout.done(state, req),
-        // The hint names the signed-in user and, when it carries a `sid` (ID tokens of the
-        // code flow and of its refreshes do), this very session (RP-Initiated Logout §2: otherwise the OP must
-        // ask): end at once.
+        // The hint names the signed-in user: end at once, unless it comes from another
+        // session of theirs that is still alive (a token of their other browser; RP-Initiated
+        // Logout §2: the OP must then ask). A hint from an ended session (timed out, replaced
+        // by a new sign-in) or without `sid` (password grant) ends this one.
         (Some(hint), Some(current))
-            if current.session.user_id.as_deref() == Some(hint.sub.as_str())
-                && hint
-                    .sid
-                    .as_deref()
-                    .is_none_or(|sid| sid == current.session.sid) =>
+            if current.session.user_id.as_deref() == Some(hint.sub.as_str()) =>
         {
-            finish(state, req, &current, &logout).await
+            match other_live_session(state, &current, hint.sid).await {
+                Ok(false) => finish(state, req, &current, &logout).await,
+                Ok(true) => confirmation_page(state, &current, &logout),
+                Err(e) => unavailable(state, e),
+            }
         }
-        // No hint, or a hint for someone else or another session: ask first.
+        // No hint, or a hint for someone else: ask first.
         (_, Some(current)) => confirmation_page(state, &current, &logout),
+    }
+}
+
+/// Whether `sid` names a live session other than `current`.
+async fn other_live_session(
+    state: &AppState,
+    current: &Current,
+    sid: Option<String>,
+) -> Result<bool, crate::store::StoreError> {
+    match sid {
+        Some(sid) if sid != current.session.sid => {
+            let now = chrono::Utc::now().timestamp();
+            state
+                .store
+                .run(move |c| crate::store::session_live_by_sid(c, &sid, now))
+                .await
+        }
+        _ => Ok(false),
     }
 }
 

@@ -44,6 +44,7 @@ pub fn cors(settings: &Settings) -> Condition<Cors> {
         .expose_headers([
             actix_web::http::header::WWW_AUTHENTICATE,
             actix_web::http::header::RETRY_AFTER,
+            frame::REQUEST_ID,
         ])
         .block_on_origin_mismatch(false)
         .max_age(600);

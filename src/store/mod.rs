@@ -21,7 +21,7 @@ pub use refresh_tokens::{
 };
 pub use sessions::{
     Session, delete_expired_sessions, delete_session, delete_user_sessions, find_consent,
-    find_session, replace_session, save_consent, touch_session,
+    find_session, replace_session, save_consent, session_live_by_sid, touch_session,
 };
 pub use users::{
     NewUser, User, end_all_sessions, find_user_by_email, find_user_by_id, find_user_roles,

@@ -176,7 +176,9 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.with_conn(f))
+        // The caller's span (the request id) follows the work onto the blocking thread.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| store.with_conn(f)))
             .await
             .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("database task failed: {e}")))?
     }

@@ -63,6 +63,20 @@ pub fn delete_session(conn: &mut DbConnection, id_hash: &str) -> Result<(), Stor
     Ok(())
 }
 
+/// Whether a session with this public id (`sid`) exists and has not reached its absolute end.
+pub fn session_live_by_sid(
+    conn: &mut DbConnection,
+    sid: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::sid.eq(sid))
+            .filter(sessions::expires_at.gt(now)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Ends every session of a user ("log out everywhere", disable).
 pub fn delete_user_sessions(conn: &mut DbConnection, user_id: &str) -> Result<usize, StoreError> {
     Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?)

@@ -593,6 +593,20 @@ async fn sec_52_posts_from_another_origin_are_refused() {
         .authorize(&code_request(&c, &[("prompt", "none")]))
         .await;
     assert_eq!(page.redirect_params()["error"], "consent_required");
+    // `Sec-Fetch-Site: cross-site` (sent whatever the referrer policy): refused too.
+    let page = Browser::read(
+        browser
+            .http
+            .post(format!("{}/consent", browser.base))
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", "null")
+            .form(&consent_form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, 403);
     // `Origin: null` with the right token: the approval goes through.
     let page = post_from(&browser, "null", "/consent", &consent_form).await;
     assert_eq!(page.status, 303, "{}", page.body);

@@ -693,6 +693,105 @@ async fn sec_47_refreshed_id_token_is_a_valid_logout_hint() {
     );
 }
 
+/// SEC-47: a hint from an earlier, ended session of the same user (replaced by a new sign-in)
+/// still ends the current one at once; only another *live* session's hint asks first.
+#[tokio::test]
+async fn sec_47_hint_from_an_ended_session_of_the_user_ends_at_once() {
+    let (app, c) = setup().await;
+    let browser = Browser::new(&app);
+    let old = tokens(&app, &c, &browser, &[]).await;
+    let page = browser
+        .sign_in_and_approve(
+            &code_request(&c, &[("prompt", "login")]),
+            "alice@example.com",
+        )
+        .await;
+    let new = code_tokens(&app, &c, &page).await;
+    assert_ne!(id_claims(&old)["sid"], id_claims(&new)["sid"]);
+    let page = browser
+        .get(&format!(
+            "/logout?id_token_hint={}&post_logout_redirect_uri={LOGOUT_TARGET}&state=s3",
+            old["id_token"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        page.location().unwrap(),
+        format!("{LOGOUT_TARGET}?state=s3")
+    );
+}
+
+/// SEC-51: a pre-login cookie with an absurd issue time (far past, far future, the extremes
+/// of i64) is no session: a fresh login form, never an error.
+#[tokio::test]
+async fn sec_51_absurd_pre_login_cookies_are_ignored() {
+    let (app, c) = setup().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for issued in [
+        "-9223372036854775808",
+        "9223372036854775807",
+        "0",
+        "99999999999",
+        "x",
+        "",
+    ] {
+        let resp = http
+            .get(app.url("/authorize"))
+            .query(&code_request(&c, &[]))
+            .header("cookie", format!("irongate_session=abc.{issued}"))
+            .send()
+            .await
+            .unwrap();
+        let page = Browser::read(resp).await;
+        assert_eq!(page.status, 200, "{issued}");
+        assert!(page.has("<form id=\"login\""), "{issued}");
+        assert!(
+            Browser::session_cookie(&page).is_some(),
+            "{issued}: a fresh cookie"
+        );
+        let resp = http
+            .post(app.url("/login"))
+            .header("cookie", format!("irongate_session=abc.{issued}"))
+            .form(&[
+                ("csrf_token", page.hidden("csrf_token")),
+                ("request", page.hidden("request")),
+                ("username", "alice@example.com".into()),
+                ("password", PASSWORD.into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{issued}");
+    }
+}
+
+/// SEC-51: a login form shown again late in its pre-login cookie's life comes with a fresh
+/// cookie, so an active visitor's form does not expire under them.
+#[tokio::test]
+async fn sec_51_pre_login_cookie_is_renewed_for_active_visitors() {
+    // Ages are whole seconds: past half of 6 s means at least 4 s.
+    let (app, c) = setup_with(|s| s.session_idle_timeout = 6).await;
+    let browser = Browser::new(&app);
+    let first = browser.authorize(&code_request(&c, &[])).await;
+    assert!(Browser::session_cookie(&first).is_some());
+    let again = browser.authorize(&code_request(&c, &[])).await;
+    assert!(Browser::session_cookie(&again).is_none(), "young: kept");
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    let later = browser.authorize(&code_request(&c, &[])).await;
+    assert!(
+        Browser::session_cookie(&later).is_some(),
+        "half gone: renewed"
+    );
+    let failed = browser.login(&later, "alice@example.com", "wrong").await;
+    assert_eq!(failed.status, 401);
+    // The form shown again works with the renewed cookie.
+    let after = browser.login(&failed, "alice@example.com", PASSWORD).await;
+    assert_eq!(after.status, 303, "{}", after.body);
+}
+
 /// SEC-47: a cross-site page posting to the logout endpoint arrives without the `SameSite=Lax`
 /// cookie; the answer clears no cookie (browsers accept `Set-Cookie` on top-level navigations,
 /// so clearing would sign the user out from any site), and the session lives on.

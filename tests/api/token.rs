@@ -454,6 +454,12 @@ async fn sec_58_long_unicode_and_case_sensitive_passwords() {
         .await,
         200
     );
+    // 90 accented characters typed decomposed are 180 code points: still not "too long".
+    let accented = "\u{e9}".repeat(90) + " lantern9";
+    create_user(&app, "long-nfc@example.com", &accented);
+    let decomposed = "e\u{301}".repeat(90) + " lantern9";
+    assert!(decomposed.chars().count() > 128);
+    assert_eq!(sign_in("long-nfc@example.com", decomposed).await, 200);
     create_user(
         &app,
         "nfd@example.com",
