@@ -119,25 +119,8 @@ async fn sec_44_prompt_none_with_session_and_id_token_hint() {
         .await;
     assert_eq!(error_of(&page), "login_required");
 
-    // Tampered hints: alg none, a flipped signature, a foreign key.
-    let parts: Vec<&str> = hint.split('.').collect();
-    let none_header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string());
-    let foreign = {
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
-            include_str!("../fixtures/attacker-key.pem").as_bytes(),
-        )
-        .unwrap();
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = jsonwebtoken::decode_header(&hint).unwrap().kid;
-        header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, &claims_of(&hint), &key).unwrap()
-    };
-    for bad in [
-        format!("{none_header}.{}.", parts[1]),
-        tamper_signature(&hint),
-        foreign,
-        "garbage".into(),
-    ] {
+    // Tampered hints: alg none, a flipped signature, a foreign key, garbage.
+    for bad in forged_hints(&hint) {
         let page = browser
             .authorize(&code_request(
                 &c,
@@ -146,6 +129,27 @@ async fn sec_44_prompt_none_with_session_and_id_token_hint() {
             .await;
         assert_eq!(error_of(&page), "invalid_request");
     }
+}
+
+/// Forgeries of a real ID token: `alg: none`, a flipped signature character, the same claims
+/// signed by a foreign key under the real `kid`, and garbage.
+fn forged_hints(hint: &str) -> [String; 4] {
+    let parts: Vec<&str> = hint.split('.').collect();
+    let none_header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+        include_str!("../fixtures/attacker-key.pem").as_bytes(),
+    )
+    .unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = jsonwebtoken::decode_header(hint).unwrap().kid;
+    header.typ = Some("JWT".into());
+    let foreign = jsonwebtoken::encode(&header, &claims_of(hint), &key).unwrap();
+    [
+        format!("{none_header}.{}.", parts[1]),
+        tamper_signature(hint),
+        foreign,
+        "x.y.z".into(),
+    ]
 }
 
 /// The token with one signature character changed (in the middle: every bit there counts).
@@ -504,24 +508,7 @@ async fn sec_47_sec_48_rp_initiated_logout() {
     }
     // Forged hints (alg none, a flipped signature, a foreign key, garbage): an error page, no
     // redirect.
-    let parts: Vec<&str> = hint.split('.').collect();
-    let none_header = URL_SAFE_NO_PAD.encode(json!({"alg": "none"}).to_string());
-    let foreign = {
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
-            include_str!("../fixtures/attacker-key.pem").as_bytes(),
-        )
-        .unwrap();
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = jsonwebtoken::decode_header(&hint).unwrap().kid;
-        header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, &claims_of(&hint), &key).unwrap()
-    };
-    for bad in [
-        format!("{none_header}.{}.", parts[1]),
-        tamper_signature(&hint),
-        foreign,
-        "x.y.z".into(),
-    ] {
+    for bad in forged_hints(&hint) {
         let page = browser
             .get(&format!(
                 "/logout?id_token_hint={bad}&post_logout_redirect_uri={LOGOUT_TARGET}"
