@@ -89,19 +89,9 @@ fn presented_value(state: &AppState, req: &HttpRequest) -> Option<String> {
     (!value.is_empty() && value.len() <= 128).then(|| value.to_owned())
 }
 
-/// What the database says of a presented cookie.
-enum Stored {
-    /// A live signed-in session.
-    Live(Box<Current>),
-    /// A session that has just ended (expired, idle, or orphaned) and was deleted.
-    Ended,
-    /// No stored session: the cookie is a pre-login one.
-    None,
-}
-
 /// Loads the request's session. An expired, idle, or orphaned one (disabled user, changed
-/// security stamp) is deleted and reads as none; a cookie naming no stored session is a
-/// pre-login (anonymous) session.
+/// security stamp) is deleted and reads as none; a pre-login cookie (its value has a `.`) names
+/// a pre-login session while it is young enough, and is never looked up.
 pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Current>, StoreError> {
     let Some(value) = presented_value(state, req) else {
         return Ok(None);
@@ -113,11 +103,11 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
     }
     let hash = secrets::hash_secret(&value);
     let idle = state.settings.session_idle_timeout as i64;
-    let stored = state
+    state
         .store
         .run(move |c| {
             let Some(session) = store::find_session(c, &hash)? else {
-                return Ok(Stored::None);
+                return Ok(None);
             };
             let now = now();
             let mut alive = now < session.expires_at && now - session.last_seen_at <= idle;
@@ -131,19 +121,14 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
             }
             if !alive {
                 store::delete_session(c, &hash)?;
-                return Ok(Stored::Ended);
+                return Ok(None);
             }
             if now - session.last_seen_at >= TOUCH_EVERY.min(idle / 2) {
                 store::touch_session(c, &hash, now)?;
             }
-            Ok(Stored::Live(Box::new(Current { session, user })))
+            Ok(Some(Current { session, user }))
         })
-        .await?;
-    Ok(match stored {
-        Stored::Live(current) => Some(*current),
-        Stored::Ended => None,
-        Stored::None => anonymous(state, &value),
-    })
+        .await
 }
 
 /// Seconds another node's clock may run ahead of this one's.
