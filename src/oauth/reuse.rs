@@ -4,7 +4,9 @@
 //! legitimately repeats its values, and refusing would break such users.
 //!
 //! Per node and in process (a constant value reaches every node soon enough), bounded in
-//! memory, and kept apart from the sign-in rate limits so that it can never crowd them out.
+//! memory (a full map forgets values seen once, so a flood of fresh values does not hide a
+//! repeated one), and kept apart from the sign-in rate limits so that it can never crowd them
+//! out.
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -81,9 +83,16 @@ impl ReuseWatch {
         }
         let key: [u8; 32] = hasher.finalize().into();
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let full = seen.counts.len() >= CAPACITY && !seen.counts.contains_key(&key);
-        if full || seen.since.elapsed() >= WINDOW {
+        if seen.since.elapsed() >= WINDOW {
             *seen = Seen::default();
+        }
+        if seen.counts.len() >= CAPACITY && !seen.counts.contains_key(&key) {
+            // Full: forget the values seen once (a flood of fresh values cannot wipe out the
+            // count of a repeated one), or everything if nothing repeats.
+            seen.counts.retain(|_, uses| *uses > 1);
+            if seen.counts.len() >= CAPACITY / 2 {
+                seen.counts.clear();
+            }
         }
         let uses = seen.counts.entry(key).or_insert(0);
         *uses = uses.saturating_add(1);
@@ -107,11 +116,17 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_bounded() {
+    fn memory_is_bounded_and_a_flood_keeps_repeated_values() {
         let watch = ReuseWatch::default();
+        watch.count("victim", Repeated::CodeChallenge, "constant");
+        watch.count("victim", Repeated::CodeChallenge, "constant");
         for i in 0..CAPACITY + 10 {
-            watch.count("a", Repeated::Nonce, &i.to_string());
+            watch.count("flooder", Repeated::Nonce, &i.to_string());
         }
         assert!(watch.seen.lock().unwrap().counts.len() <= CAPACITY);
+        assert_eq!(
+            watch.count("victim", Repeated::CodeChallenge, "constant"),
+            3
+        );
     }
 }
