@@ -456,18 +456,8 @@ async fn sec_19_replayed_code_from_the_flow_revokes_its_tokens() {
     );
     let access = first["access_token"].as_str().unwrap();
     assert_eq!(userinfo_status(&app, access).await, 401);
-    let (status, _, body) = json_of(
-        post(
-            &app,
-            Some((&c.id, &c.secret)),
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", first["refresh_token"].as_str().unwrap()),
-            ],
-        )
-        .await,
-    )
-    .await;
+    let (status, body) =
+        crate::refresh::refresh(&app, &c, first["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))

@@ -650,18 +650,8 @@ async fn sec_47_refreshed_id_token_is_a_valid_logout_hint() {
     let (app, c) = setup().await;
     let browser = Browser::new(&app);
     let body = tokens(&app, &c, &browser, &[]).await;
-    let (status, _, refreshed) = crate::helpers::json_of(
-        crate::helpers::post(
-            &app,
-            Some((&c.id, &c.secret)),
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", body["refresh_token"].as_str().unwrap()),
-            ],
-        )
-        .await,
-    )
-    .await;
+    let (status, refreshed) =
+        crate::refresh::refresh(&app, &c, body["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(status, 200, "{refreshed}");
     let hint = refreshed["id_token"].as_str().unwrap();
     let (original, renewed) = (id_claims(&body), claims_of(hint));
