@@ -240,7 +240,10 @@ pub async fn sign_in(
     user: &User,
 ) -> Result<(Current, Cookie<'static>), StoreError> {
     let (session, value) = new_session(state, user);
-    let old = previous.map(|p| p.session.id_hash.clone());
+    // Only a signed-in session has a row to replace; a pre-login one was never stored.
+    let old = previous
+        .filter(|p| p.user.is_some())
+        .map(|p| p.session.id_hash.clone());
     let row = session.clone();
     state
         .store

@@ -140,7 +140,7 @@ impl Logout {
     }
 
     /// After the session ended: back to the relying party, or the logged-out page. The session
-    /// cookie is cleared either way.
+    /// cookie is cleared either way when the request presented it.
     fn done(&self, state: &AppState, req: &HttpRequest) -> HttpResponse {
         let clear = session::removal_if_presented(state, req);
         match &self.redirect_uri {
