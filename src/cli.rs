@@ -1,13 +1,18 @@
 //! The command line: `serve`, `migrate`, `user …`, `client …`, `keys …`.
 
-use crate::admin;
-use crate::config::Settings;
+use crate::admin::{self, Admin, AdminError};
+use crate::auth::end_all::EndAll;
+use crate::config::{DatabaseKind, Settings};
+use crate::domain::Email;
+use crate::ephemeral::Ephemeral;
 use crate::keys::KeyStore;
 use crate::startup::Application;
+use crate::store::Store;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -121,13 +126,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(settings),
-        Command::Migrate => admin::migrate(&settings).map(|applied| {
+        Command::Migrate => {
+            let applied = connect(&settings)?.1;
             tracing::info!(applied, "migrations up to date");
-        }),
-        Command::User(cmd) => print(user(cmd, &settings)?),
-        Command::Client(ClientCommand::Create(args)) => print(serde_json::to_value(
-            admin::create_client(&settings, &args.into())?,
-        )?),
+            Ok(())
+        }
+        Command::User(cmd) => print(user(cmd, settings)?),
+        Command::Client(ClientCommand::Create(args)) => {
+            let input = admin::ClientInput::from(args);
+            // Every input is checked before the database is opened (or created).
+            input.validate(&settings.scopes)?;
+            let created = block_on(settings, |admin| async move {
+                admin.create_client(&input).await
+            })?;
+            print(serde_json::to_value(created)?)
+        }
         Command::Keys(KeysCommand::List) => print(serde_json::to_value(list_keys(&settings)?)?),
         Command::Keys(KeysCommand::Rotate) => {
             let kid = KeyStore::rotate(&settings.keys_dir, settings.max_signed_token_lifetime())?;
@@ -144,22 +157,89 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     })
 }
 
-fn user(cmd: UserCommand, settings: &Settings) -> anyhow::Result<serde_json::Value> {
+/// Opens the database with one connection and runs pending migrations (how many ran).
+fn connect(settings: &Settings) -> anyhow::Result<(Store, usize)> {
+    let store = Store::connect_single(settings)
+        .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
+    let applied = store
+        .run_migrations()
+        .context("running database migrations")?;
+    Ok((store, applied))
+}
+
+/// Runs one admin operation on a runtime of its own, over the command's own connection.
+fn block_on<T, F, Fut>(settings: Settings, operation: F) -> anyhow::Result<T>
+where
+    F: FnOnce(Admin) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AdminError>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let store = connect(&settings)?.0;
+        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
+            .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
+        let end_all = EndAll::new(store.clone(), ephemeral);
+        let admin = Admin::new(Arc::new(settings), store, end_all);
+        Ok(operation(admin).await?)
+    })
+}
+
+fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<serde_json::Value> {
     let changed = match cmd {
         UserCommand::Create(args) => {
             let password = args.password_stdin.then(read_password).transpose()?;
-            admin::create_user(
-                settings,
-                &args.email,
-                args.name.as_deref(),
-                &args.roles,
+            let input = admin::NewUserInput {
+                email: args.email,
+                name: args.name,
+                roles: args.roles,
                 password,
+            }
+            .validate()?;
+            block_on(
+                settings,
+                |admin| async move { admin.create_user(input).await },
             )?
         }
-        UserCommand::Disable(arg) => admin::disable_user(settings, &arg.email)?,
-        UserCommand::LogoutAll(arg) => admin::logout_all(settings, &arg.email)?,
+        UserCommand::Disable(arg) => {
+            let email = existing_database(&settings, &arg.email)?;
+            warn_unshared(block_on(settings, |admin| async move {
+                admin.disable_user(&email).await
+            })?)
+        }
+        UserCommand::LogoutAll(arg) => {
+            let email = existing_database(&settings, &arg.email)?;
+            warn_unshared(block_on(settings, |admin| async move {
+                admin.logout_all(&email).await
+            })?)
+        }
     };
     Ok(serde_json::to_value(changed)?)
+}
+
+/// A command about an existing user needs an existing database: on SQLite a missing file means
+/// no user, and is not created.
+fn existing_database(settings: &Settings, email: &str) -> anyhow::Result<String> {
+    let parsed = Email::parse(email)?;
+    if settings.database_kind == DatabaseKind::Sqlite
+        && !std::path::Path::new(settings.database_url.trim_start_matches("sqlite://")).exists()
+    {
+        return Err(admin::users_no_user(&parsed).into());
+    }
+    Ok(email.to_owned())
+}
+
+/// The change is saved; says so when Redis could not be told.
+fn warn_unshared(changed: admin::Changed) -> admin::UserRef {
+    if let Some(e) = changed.unshared {
+        eprintln!(
+            "irongate: warning: the change is saved, but Redis could not be told ({e}); \
+             servers may accept the user's old tokens for up to a minute"
+        );
+    }
+    changed.user
 }
 
 fn list_keys(settings: &Settings) -> anyhow::Result<Vec<crate::keys::KeyInfo>> {

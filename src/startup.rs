@@ -1,82 +1,17 @@
-//! Builds the application on a TCP listener (port 0 in tests) and runs it until stopped.
+//! Builds the application on a TCP listener (port 0 in tests) and runs it until stopped, with
+//! its background jobs.
 
-use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
-use crate::ephemeral::Ephemeral;
 use crate::keys::KeyStore;
-use crate::oauth::client_auth::ClientCache;
-use crate::oauth::discovery::Metadata;
-use crate::oauth::revocations::Revocations;
+use crate::state::AppState;
 use crate::store::Store;
 use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpServer, web};
-use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Everything a request handler may need; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub keys: Arc<KeyStore>,
-    pub metadata: Metadata,
-    pub passwords: PasswordHasher,
-    pub ephemeral: Ephemeral,
-    pub revocations: Revocations,
-    pub clients: ClientCache,
-    /// Claim checks for irongate's own access tokens (issuer, audience, no leeway).
-    pub access_validation: Arc<jsonwebtoken::Validation>,
-    /// Notices constant PKCE challenges and nonces (SEC-46).
-    pub reuse: Arc<crate::oauth::reuse::ReuseWatch>,
-}
-
-impl AppState {
-    /// Connects the database (running migrations) and opens the keys directory (blocking work,
-    /// done on the blocking pool).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let settings = Arc::new(settings);
-        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
-            .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
-        let s = settings.clone();
-        let state = tokio::task::spawn_blocking(move || -> anyhow::Result<Self> {
-            let store = Store::connect(&s)
-                .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
-            let applied = store
-                .run_migrations()
-                .context("running database migrations")?;
-            if applied > 0 {
-                tracing::info!(applied, "database migrations applied");
-            }
-            let keys = Arc::new(KeyStore::open(&s.keys_dir, s.max_signed_token_lifetime())?);
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            Ok(Self {
-                metadata: Metadata::build(&s),
-                passwords: PasswordHasher::new(cores)?,
-                revocations: Revocations::new(store.clone(), ephemeral.clone()),
-                clients: ClientCache::default(),
-                access_validation: Arc::new(crate::oauth::access::validation(&s)),
-                reuse: Arc::default(),
-                ephemeral,
-                settings: s,
-                store,
-                keys,
-            })
-        })
-        .await??;
-        // The in-process blocklist starts from the database; a shared one fills itself on the
-        // first lookup that finds it empty.
-        if !state.ephemeral.is_shared() {
-            state
-                .revocations
-                .warm_up()
-                .await
-                .context("loading revoked tokens")?;
-        }
-        Ok(state)
-    }
-}
 
 pub struct Application {
     port: u16,
@@ -106,9 +41,16 @@ impl Application {
         spawn_key_poller(state.keys.clone(), state.settings.key_poll_interval);
         spawn_housekeeping(state.store.clone(), state.settings.session_idle_timeout);
         let data = web::Data::new(state.clone());
+        let https = state.settings.issuer_is_https();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                // RFC 6797: browsers remember to use https only (SEC-13).
+                .wrap(Condition::new(
+                    https,
+                    DefaultHeaders::new()
+                        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")),
+                ))
                 .wrap(actix_web::middleware::NormalizePath::new(
                     actix_web::middleware::TrailingSlash::MergeOnly,
                 ))

@@ -12,3 +12,21 @@ pub fn init(default: &str) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
+
+/// The response header carrying a request's correlation id (SEC-61).
+pub const REQUEST_ID: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT_ID: String;
+}
+
+/// Runs `work` as the handling of the request `id`: `current_request_id` answers it inside.
+pub async fn with_request_id<F: std::future::Future>(id: String, work: F) -> F::Output {
+    CURRENT_ID.scope(id, work).await
+}
+
+/// The id of the request being handled (for error pages and log lines), if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_ID.try_with(Clone::clone).ok()
+}

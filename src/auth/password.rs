@@ -1,6 +1,7 @@
 //! argon2id password hashing with OWASP's parameters, on a bounded pool of blocking threads so
 //! that a burst of sign-ins cannot starve other requests.
 
+use super::AuthError;
 use crate::domain::Password;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -30,13 +31,13 @@ pub enum Verified {
 }
 
 /// Hashes a password (blocking: call from a blocking context).
-pub fn hash_blocking(password: &Password) -> anyhow::Result<String> {
+pub fn hash_blocking(password: &Password) -> Result<String, AuthError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AuthError::Hashing(e.to_string()))?;
     let hash = argon2()
         .hash_password(password.expose().as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+        .map_err(|e| AuthError::Hashing(e.to_string()))?;
     Ok(hash.to_string())
 }
 
@@ -81,17 +82,24 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
-        let dummy = Password::parse("irongate-timing-equaliser".to_owned())?;
+    pub fn new(max_concurrent: usize) -> Result<Self, AuthError> {
+        let dummy = Password::parse("irongate-timing-equaliser".to_owned())
+            .map_err(|e| AuthError::Hashing(e.to_string()))?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             dummy_hash: hash_blocking(&dummy)?.into(),
         })
     }
 
-    pub async fn hash(&self, password: Password) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    pub async fn hash(&self, password: Password) -> Result<String, AuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(AuthError::unexpected)?;
+        tokio::task::spawn_blocking(move || hash_blocking(&password))
+            .await
+            .map_err(AuthError::unexpected)?
     }
 
     /// Verifies against `stored`, or against a dummy hash when there is none, in the same time.
@@ -99,8 +107,12 @@ impl PasswordHasher {
         &self,
         password: String,
         stored: Option<String>,
-    ) -> anyhow::Result<Verified> {
-        let _permit = self.permits.acquire().await?;
+    ) -> Result<Verified, AuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(AuthError::unexpected)?;
         let dummy = self.dummy_hash.clone();
         tokio::task::spawn_blocking(move || match stored {
             Some(hash) => verify_blocking(&password, &hash),
@@ -110,7 +122,7 @@ impl PasswordHasher {
             }
         })
         .await
-        .map_err(Into::into)
+        .map_err(AuthError::unexpected)
     }
 }
 

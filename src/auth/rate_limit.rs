@@ -3,8 +3,7 @@
 //! taken before the password is checked, so parallel attempts cannot exceed a limit; an
 //! attempt refused by a limit is not counted.
 
-use crate::ephemeral::Counter;
-use crate::startup::AppState;
+use crate::ephemeral::{Counter, Ephemeral};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ipnet::IpNet;
@@ -12,47 +11,65 @@ use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::time::Duration;
 
+/// The sign-in limits (`login_limit_*`; 0 turns one off).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub per_ip: u32,
+    pub per_user: u32,
+    pub window: Duration,
+}
+
+/// Counts sign-in attempts in the ephemeral store (in process, or Redis shared by every node).
+#[derive(Clone)]
+pub struct Limiter {
+    ephemeral: Ephemeral,
+    limits: LoginLimits,
+}
+
 /// A sign-in attempt that passed the limits; report its success to clear the username's count.
 pub struct LoginAttempt {
     user_key: Option<String>,
 }
 
-impl LoginAttempt {
+impl Limiter {
+    pub fn new(ephemeral: Ephemeral, limits: LoginLimits) -> Self {
+        Self { ephemeral, limits }
+    }
+
     /// Counts the attempt against the IP and username limits (those not set to 0), or says
     /// how long to wait when one is reached.
-    pub async fn begin(state: &AppState, ip: IpAddr, username: &str) -> Result<Self, Duration> {
-        let s = &state.settings;
+    pub async fn begin(&self, ip: IpAddr, username: &str) -> Result<LoginAttempt, Duration> {
+        let l = &self.limits;
         let mut counters = Vec::with_capacity(2);
-        if s.login_limit_per_ip > 0 {
+        if l.per_ip > 0 {
             counters.push(Counter {
                 key: ip_key(ip),
-                limit: s.login_limit_per_ip,
+                limit: l.per_ip,
             });
         }
-        let user_key = (s.login_limit_per_user > 0).then(|| user_key(username));
+        let user_key = (l.per_user > 0).then(|| user_key(username));
         if let Some(key) = &user_key {
             counters.push(Counter {
                 key: key.clone(),
-                limit: s.login_limit_per_user,
+                limit: l.per_user,
             });
         }
         if !counters.is_empty() {
-            let window = Duration::from_secs(s.login_limit_window);
-            state
-                .ephemeral
-                .hit(&counters, window)
+            self.ephemeral
+                .hit(&counters, l.window)
                 .await
                 .map_err(|limited| {
                     tracing::warn!(%ip, "sign-in rate limit reached");
                     limited.retry_after
                 })?;
         }
-        Ok(Self { user_key })
+        Ok(LoginAttempt { user_key })
     }
 
-    pub async fn succeeded(self, state: &AppState) {
-        if let Some(key) = self.user_key {
-            state.ephemeral.reset(&key).await;
+    /// Clears the username's failures after a successful sign-in.
+    pub async fn succeeded(&self, attempt: LoginAttempt) {
+        if let Some(key) = attempt.user_key {
+            self.ephemeral.reset(&key).await;
         }
     }
 }

@@ -31,6 +31,11 @@ pub fn verify_secret(presented: &str, stored_hash: &str) -> bool {
     presented.as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
+/// The digest of a security stamp carried in tokens (the stamp itself never leaves the server).
+pub fn stamp_digest(stamp: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(stamp.as_bytes())[..16])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,11 @@
 //! rate limited per IP and username, one answer and one cost for unknown users, wrong passwords
 //! and disabled accounts (no enumeration), stored hashes upgraded when parameters changed.
 
-use super::password::Verified;
-use super::rate_limit::LoginAttempt;
+use super::AuthError;
+use super::password::{PasswordHasher, Verified};
+use super::rate_limit::Limiter;
 use crate::domain::{Email, Password};
-use crate::startup::AppState;
-use crate::store::{self, StoreError, User};
+use crate::store::{self, Store, StoreError, User};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -21,54 +21,72 @@ pub enum SignInError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password verification failed: {0}")]
-    Internal(anyhow::Error),
+    Internal(AuthError),
 }
 
-/// Checks `username` (an email) and `password`; the user on success.
-pub async fn sign_in(
-    state: &AppState,
-    ip: IpAddr,
-    username: &str,
-    password: String,
-) -> Result<User, SignInError> {
-    let attempt = LoginAttempt::begin(state, ip, username)
-        .await
-        .map_err(SignInError::Limited)?;
-    // No stored password is longer than the policy allows: refuse without hashing (SEC-62).
-    // Counted in the stored (NFKC) form, so decomposed input is not refused for its length; the
-    // byte bound first keeps the normalization itself cheap.
-    if password.len() > Password::MAX_CHARS * 16
-        || crate::domain::normalize_password(&password).chars().count() > Password::MAX_CHARS
-    {
-        return Err(SignInError::Failed);
-    }
-    let user = match Email::parse(username) {
-        Ok(email) => {
-            let normalized = email.normalized();
-            state
-                .store
-                .run(move |c| store::find_user_by_email(c, &normalized))
-                .await?
+/// Signs users in: the one code path of the password grant and the login page.
+#[derive(Clone)]
+pub struct SignIn {
+    store: Store,
+    passwords: PasswordHasher,
+    limiter: Limiter,
+}
+
+impl SignIn {
+    pub fn new(store: Store, passwords: PasswordHasher, limiter: Limiter) -> Self {
+        Self {
+            store,
+            passwords,
+            limiter,
         }
-        Err(_) => None,
-    };
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = state
-        .passwords
-        .verify(password, stored)
-        .await
-        .map_err(SignInError::Internal)?;
-    let (user, rehash) = match (user, verified) {
-        (Some(user), Verified::Match { rehash }) if user.is_active => (user, rehash),
-        _ => return Err(SignInError::Failed),
-    };
-    attempt.succeeded(state).await;
-    if let Some(hash) = rehash {
-        let id = user.id.clone();
-        state
-            .store
-            .run(move |c| store::update_password_hash(c, &id, &hash))
-            .await?;
     }
-    Ok(user)
+
+    /// Checks `username` (an email) and `password`; the user on success.
+    pub async fn sign_in(
+        &self,
+        ip: IpAddr,
+        username: &str,
+        password: String,
+    ) -> Result<User, SignInError> {
+        let attempt = self
+            .limiter
+            .begin(ip, username)
+            .await
+            .map_err(SignInError::Limited)?;
+        // No stored password is longer than the policy allows: refuse without hashing (SEC-62).
+        // Counted in the stored (NFKC) form, so decomposed input is not refused for its length; the
+        // byte bound first keeps the normalization itself cheap.
+        if password.len() > Password::MAX_CHARS * 16
+            || crate::domain::normalize_password(&password).chars().count() > Password::MAX_CHARS
+        {
+            return Err(SignInError::Failed);
+        }
+        let user = match Email::parse(username) {
+            Ok(email) => {
+                let normalized = email.normalized();
+                self.store
+                    .run(move |c| store::find_user_by_email(c, &normalized))
+                    .await?
+            }
+            Err(_) => None,
+        };
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let verified = self
+            .passwords
+            .verify(password, stored)
+            .await
+            .map_err(SignInError::Internal)?;
+        let (user, rehash) = match (user, verified) {
+            (Some(user), Verified::Match { rehash }) if user.is_active => (user, rehash),
+            _ => return Err(SignInError::Failed),
+        };
+        self.limiter.succeeded(attempt).await;
+        if let Some(hash) = rehash {
+            let id = user.id.clone();
+            self.store
+                .run(move |c| store::update_password_hash(c, &id, &hash))
+                .await?;
+        }
+        Ok(user)
+    }
 }

@@ -1,9 +1,8 @@
 //! Server-rendered pages (askama, escaped by default) and the headers every page carries:
 //! CSP without inline script and with `frame-ancestors 'none'`, `X-Frame-Options: DENY`,
-//! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`, `nosniff`, COOP, and HSTS when the
-//! issuer is https (SEC-13, SEC-54, SEC-55).
+//! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`, `nosniff`, COOP (SEC-13, SEC-54,
+//! SEC-55). HSTS, when the issuer is https, is added to every response by `startup`.
 
-use crate::startup::AppState;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -72,7 +71,7 @@ pub struct FormPostPage<'a> {
 }
 
 /// The headers every browser-facing response carries, pages and redirects alike.
-pub fn secure_headers(state: &AppState, builder: &mut HttpResponseBuilder, csp: &'static str) {
+pub fn secure_headers(builder: &mut HttpResponseBuilder, csp: &'static str) {
     builder
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
@@ -93,26 +92,18 @@ pub fn secure_headers(state: &AppState, builder: &mut HttpResponseBuilder, csp: 
             "Cross-Origin-Opener-Policy",
             HeaderValue::from_static("same-origin"),
         ));
-    if state.settings.issuer_is_https() {
-        builder.insert_header((
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        ));
-    }
 }
 
 /// A rendered page with its status, cookies and the security headers.
 pub fn page<T: Template>(
-    state: &AppState,
     status: StatusCode,
     template: &T,
     cookies: Vec<Cookie<'static>>,
 ) -> HttpResponse {
-    render(state, status, template, cookies, CSP)
+    render(status, template, cookies, CSP)
 }
 
 fn render<T: Template>(
-    state: &AppState,
     status: StatusCode,
     template: &T,
     cookies: Vec<Cookie<'static>>,
@@ -126,7 +117,7 @@ fn render<T: Template>(
         }
     };
     let mut builder = HttpResponse::build(status);
-    secure_headers(state, &mut builder, csp);
+    secure_headers(&mut builder, csp);
     for c in cookies {
         builder.cookie(c);
     }
@@ -134,36 +125,31 @@ fn render<T: Template>(
 }
 
 /// The form_post response page (its script is `/assets/form_post.js`).
-pub fn form_post(state: &AppState, template: &FormPostPage<'_>) -> HttpResponse {
-    render(state, StatusCode::OK, template, Vec::new(), CSP_FORM_POST)
+pub fn form_post(template: &FormPostPage<'_>) -> HttpResponse {
+    render(StatusCode::OK, template, Vec::new(), CSP_FORM_POST)
 }
 
 /// An error page; `message` is escaped like everything else in a template.
-pub fn error(state: &AppState, status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    let request_id = crate::routes::frame::current_request_id();
+pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let request_id = crate::telemetry::current_request_id();
     let page_data = ErrorPage {
         title,
         message,
         request_id: request_id.as_deref(),
     };
-    page(state, status, &page_data, Vec::new())
+    page(status, &page_data, Vec::new())
 }
 
 /// A redirect from a browser-facing endpoint: 302 after a GET, 303 after a POST (never 307,
 /// which would resend credentials: RFC 9700 §4.12, SEC-11).
-pub fn redirect(
-    state: &AppState,
-    after_post: bool,
-    location: &str,
-    cookies: Vec<Cookie<'static>>,
-) -> HttpResponse {
+pub fn redirect(after_post: bool, location: &str, cookies: Vec<Cookie<'static>>) -> HttpResponse {
     let status = if after_post {
         StatusCode::SEE_OTHER
     } else {
         StatusCode::FOUND
     };
     let mut builder = HttpResponse::build(status);
-    secure_headers(state, &mut builder, CSP);
+    secure_headers(&mut builder, CSP);
     for c in cookies {
         builder.cookie(c);
     }

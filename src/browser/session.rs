@@ -10,28 +10,20 @@
 //! authorization requests they send.
 
 use crate::auth::secrets;
+use crate::auth::secrets::stamp_digest;
+use crate::config::Settings;
 use crate::oauth::interaction::SignedIn;
-use crate::oauth::tokens::stamp_digest;
-use crate::startup::AppState;
-use crate::store::{self, Session, StoreError, User};
+use crate::store::{self, Session, Store, StoreError, User};
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
 
 /// How often `last_seen_at` is written at most (the idle timeout's resolution; less with
 /// idle timeouts under two minutes).
 const TOUCH_EVERY: i64 = 60;
-
-/// The session cookie's name: `__Host-` prefixed when the issuer is https (SEC-49).
-pub fn cookie_name(state: &AppState) -> &'static str {
-    if state.settings.issuer_is_https() {
-        "__Host-irongate_session"
-    } else {
-        "irongate_session"
-    }
-}
 
 /// The session a request's cookie names, if it is still valid.
 #[derive(Debug, Clone)]
@@ -82,86 +74,8 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The cookie value this request presents; None when absent or absurd.
-fn presented_value(state: &AppState, req: &HttpRequest) -> Option<String> {
-    let cookie = req.cookie(cookie_name(state))?;
-    let value = cookie.value();
-    (!value.is_empty() && value.len() <= 128).then(|| value.to_owned())
-}
-
-/// Loads the request's session. An expired, idle, or orphaned one (disabled user, changed
-/// security stamp) is deleted and reads as none; a pre-login cookie (its value has a `.`) names
-/// a pre-login session while it is young enough, and is never looked up.
-pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Current>, StoreError> {
-    let Some(value) = presented_value(state, req) else {
-        return Ok(None);
-    };
-    // Stored sessions' values are plain base64url; a `.` marks a pre-login cookie, which no
-    // lookup would find.
-    if value.contains('.') {
-        return Ok(anonymous(state, &value));
-    }
-    let hash = secrets::hash_secret(&value);
-    let idle = state.settings.session_idle_timeout as i64;
-    state
-        .store
-        .run(move |c| {
-            let Some(session) = store::find_session(c, &hash)? else {
-                return Ok(None);
-            };
-            let now = now();
-            let mut alive = now < session.expires_at && now - session.last_seen_at <= idle;
-            let mut user = None;
-            if alive && let Some(user_id) = &session.user_id {
-                user = store::find_user_by_id(c, user_id)?.filter(|u| {
-                    u.is_active
-                        && session.stamp_digest.as_deref() == Some(&stamp_digest(&u.security_stamp))
-                });
-                alive = user.is_some();
-            }
-            if !alive {
-                store::delete_session(c, &hash)?;
-                return Ok(None);
-            }
-            if now - session.last_seen_at >= TOUCH_EVERY.min(idle / 2) {
-                store::touch_session(c, &hash, now)?;
-            }
-            Ok(Some(Current { session, user }))
-        })
-        .await
-}
-
 /// Seconds another node's clock may run ahead of this one's.
 const CLOCK_SKEW: i64 = 30;
-
-/// The pre-login session a cookie value names (256 random bits, `.`, the unix time it was
-/// issued), while it is younger than the idle timeout.
-fn anonymous(state: &AppState, value: &str) -> Option<Current> {
-    let issued: i64 = value.rsplit_once('.')?.1.parse().ok()?;
-    let idle = state.settings.session_idle_timeout as i64;
-    let now = now();
-    // A range test: no arithmetic on the presented number, so no overflow.
-    (now - idle..=now + CLOCK_SKEW)
-        .contains(&issued)
-        .then(|| pre_login(value, issued, idle))
-}
-
-/// The pre-login session to show a login form with: `current` while it has more than half of
-/// its life left, otherwise a new one (and the cookie naming it), so that a form shown to an
-/// active visitor does not expire under them.
-pub fn fresh_pre_login(
-    state: &AppState,
-    current: Option<Current>,
-) -> (Current, Option<Cookie<'static>>) {
-    let idle = state.settings.session_idle_timeout as i64;
-    match current {
-        Some(c) if c.user.is_some() || now() - c.session.created_at <= idle / 2 => (c, None),
-        _ => {
-            let (c, cookie) = start_anonymous(state);
-            (c, Some(cookie))
-        }
-    }
-}
 
 /// A pre-login session. Its CSRF secret is derived from the cookie value, so nothing needs
 /// storing; the derivation is keyed apart from the value's stored hash.
@@ -184,111 +98,214 @@ fn pre_login(value: &str, issued: i64, idle: i64) -> Current {
     }
 }
 
-/// Whether a form POST says it comes from another site: `Sec-Fetch-Site: cross-site` (sent
-/// by browsers whatever the referrer policy), or an `Origin` that is neither irongate's own nor
-/// `null` (browsers send `null` from our own pages, whose `Referrer-Policy` is `no-referrer`).
-/// Such a POST is refused before its CSRF token is looked at (SEC-52); the token remains the
-/// defence for requests that say neither.
-pub fn from_another_site(state: &AppState, req: &HttpRequest) -> bool {
-    let headers = req.headers();
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
-    {
-        return true;
+/// Browser sessions over the database, with the cookie's attributes from the issuer.
+#[derive(Clone)]
+pub struct Sessions {
+    store: Store,
+    settings: Arc<Settings>,
+}
+
+impl Sessions {
+    pub fn new(store: Store, settings: Arc<Settings>) -> Self {
+        Self { store, settings }
     }
-    let Some(origin) = headers.get(actix_web::http::header::ORIGIN) else {
-        return false;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return true;
-    };
-    origin != "null" && !origin.eq_ignore_ascii_case(&state.settings.issuer_origin())
-}
 
-/// A new signed-in session for `user`, and the cookie value that names it.
-fn new_session(state: &AppState, user: &User) -> (Session, String) {
-    let value = secrets::random_token(32);
-    let now = now();
-    let session = Session {
-        id_hash: secrets::hash_secret(&value),
-        sid: secrets::random_token(16),
-        user_id: Some(user.id.clone()),
-        stamp_digest: Some(stamp_digest(&user.security_stamp)),
-        auth_time: Some(now),
-        csrf_secret: secrets::random_token(32),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + state.settings.session_lifetime as i64,
-    };
-    (session, value)
-}
+    /// The session cookie's name: `__Host-` prefixed when the issuer is https (SEC-49).
+    pub fn cookie_name(&self) -> &'static str {
+        if self.settings.issuer_is_https() {
+            "__Host-irongate_session"
+        } else {
+            "irongate_session"
+        }
+    }
 
-/// Starts a pre-login session (it binds the login form's CSRF token); nothing is stored.
-fn start_anonymous(state: &AppState) -> (Current, Cookie<'static>) {
-    let issued = now();
-    let value = format!("{}.{issued}", secrets::random_token(32));
-    let idle = state.settings.session_idle_timeout as i64;
-    (pre_login(&value, issued, idle), cookie(state, value))
-}
+    /// The cookie value this request presents; None when absent or absurd.
+    fn presented_value(&self, req: &HttpRequest) -> Option<String> {
+        let cookie = req.cookie(self.cookie_name())?;
+        let value = cookie.value();
+        (!value.is_empty() && value.len() <= 128).then(|| value.to_owned())
+    }
 
-/// Signs `user` in: a new session replaces the presented one, whose cookie stops working
-/// (SEC-50).
-pub async fn sign_in(
-    state: &AppState,
-    previous: Option<&Current>,
-    user: &User,
-) -> Result<(Current, Cookie<'static>), StoreError> {
-    let (session, value) = new_session(state, user);
-    // Only a signed-in session has a row to replace; a pre-login one was never stored.
-    let old = previous
-        .filter(|p| p.user.is_some())
-        .map(|p| p.session.id_hash.clone());
-    let row = session.clone();
-    state
-        .store
-        .run(move |c| store::replace_session(c, old.as_deref(), &row))
-        .await?;
-    Ok((
-        Current {
-            session,
-            user: Some(user.clone()),
-        },
-        cookie(state, value),
-    ))
-}
+    /// Loads the request's session. An expired, idle, or orphaned one (disabled user, changed
+    /// security stamp) is deleted and reads as none; a pre-login cookie (its value has a `.`) names
+    /// a pre-login session while it is young enough, and is never looked up.
+    pub async fn current(&self, req: &HttpRequest) -> Result<Option<Current>, StoreError> {
+        let Some(value) = self.presented_value(req) else {
+            return Ok(None);
+        };
+        // Stored sessions' values are plain base64url; a `.` marks a pre-login cookie, which no
+        // lookup would find.
+        if value.contains('.') {
+            return Ok(self.anonymous(&value));
+        }
+        let hash = secrets::hash_secret(&value);
+        let idle = self.settings.session_idle_timeout as i64;
+        self.store
+            .run(move |c| {
+                let Some(session) = store::find_session(c, &hash)? else {
+                    return Ok(None);
+                };
+                let now = now();
+                let mut alive = now < session.expires_at && now - session.last_seen_at <= idle;
+                let mut user = None;
+                if alive && let Some(user_id) = &session.user_id {
+                    user = store::find_user_by_id(c, user_id)?.filter(|u| {
+                        u.is_active
+                            && session.stamp_digest.as_deref()
+                                == Some(&stamp_digest(&u.security_stamp))
+                    });
+                    alive = user.is_some();
+                }
+                if !alive {
+                    store::delete_session(c, &hash)?;
+                    return Ok(None);
+                }
+                if now - session.last_seen_at >= TOUCH_EVERY.min(idle / 2) {
+                    store::touch_session(c, &hash, now)?;
+                }
+                Ok(Some(Current { session, user }))
+            })
+            .await
+    }
 
-/// Ends a session.
-pub async fn end(state: &AppState, current: &Current) -> Result<(), StoreError> {
-    let hash = current.session.id_hash.clone();
-    state
-        .store
-        .run(move |c| store::delete_session(c, &hash))
-        .await
-}
+    /// The pre-login session a cookie value names (256 random bits, `.`, the unix time it was
+    /// issued), while it is younger than the idle timeout.
+    fn anonymous(&self, value: &str) -> Option<Current> {
+        let issued: i64 = value.rsplit_once('.')?.1.parse().ok()?;
+        let idle = self.settings.session_idle_timeout as i64;
+        let now = now();
+        // A range test: no arithmetic on the presented number, so no overflow.
+        (now - idle..=now + CLOCK_SKEW)
+            .contains(&issued)
+            .then(|| pre_login(value, issued, idle))
+    }
 
-fn cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(cookie_name(state), value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.issuer_is_https())
-        .finish()
-}
+    /// Whether a form POST says it comes from another site: `Sec-Fetch-Site: cross-site` (sent
+    /// by browsers whatever the referrer policy), or an `Origin` that is neither irongate's own nor
+    /// `null` (browsers send `null` from our own pages, whose `Referrer-Policy` is `no-referrer`).
+    /// Such a POST is refused before its CSRF token is looked at (SEC-52); the token remains the
+    /// defence for requests that say neither.
+    pub fn from_another_site(&self, req: &HttpRequest) -> bool {
+        let headers = req.headers();
+        if headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+        {
+            return true;
+        }
+        let Some(origin) = headers.get(actix_web::http::header::ORIGIN) else {
+            return false;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return true;
+        };
+        origin != "null" && !origin.eq_ignore_ascii_case(&self.settings.issuer_origin())
+    }
 
-/// A cookie that removes the session cookie from the browser.
-fn removal(state: &AppState) -> Cookie<'static> {
-    let mut c = cookie(state, String::new());
-    c.make_removal();
-    c
-}
+    /// A new signed-in session for `user`, and the cookie value that names it.
+    fn new_session(&self, user: &User) -> (Session, String) {
+        let value = secrets::random_token(32);
+        let now = now();
+        let session = Session {
+            id_hash: secrets::hash_secret(&value),
+            sid: secrets::random_token(16),
+            user_id: Some(user.id.clone()),
+            stamp_digest: Some(stamp_digest(&user.security_stamp)),
+            auth_time: Some(now),
+            csrf_secret: secrets::random_token(32),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + self.settings.session_lifetime as i64,
+        };
+        (session, value)
+    }
 
-/// The removal cookie, when the request presented a session cookie. A response must not clear
-/// a cookie that did not come with its request: a cross-site POST arrives without the
-/// `SameSite=Lax` cookie, and clearing it then would let any site sign users out.
-pub fn removal_if_presented(state: &AppState, req: &HttpRequest) -> Vec<Cookie<'static>> {
-    match req.cookie(cookie_name(state)) {
-        Some(_) => vec![removal(state)],
-        None => vec![],
+    /// Starts a pre-login session (it binds the login form's CSRF token); nothing is stored.
+    fn start_anonymous(&self) -> (Current, Cookie<'static>) {
+        let issued = now();
+        let value = format!("{}.{issued}", secrets::random_token(32));
+        let idle = self.settings.session_idle_timeout as i64;
+        (pre_login(&value, issued, idle), self.cookie(value))
+    }
+
+    /// Ends a session.
+    pub async fn end(&self, current: &Current) -> Result<(), StoreError> {
+        let hash = current.session.id_hash.clone();
+        self.store
+            .run(move |c| store::delete_session(c, &hash))
+            .await
+    }
+
+    fn cookie(&self, value: String) -> Cookie<'static> {
+        Cookie::build(self.cookie_name(), value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.settings.issuer_is_https())
+            .finish()
+    }
+
+    /// A cookie that removes the session cookie from the browser.
+    fn removal(&self) -> Cookie<'static> {
+        let mut c = self.cookie(String::new());
+        c.make_removal();
+        c
+    }
+
+    /// The removal cookie, when the request presented a session cookie. A response must not clear
+    /// a cookie that did not come with its request: a cross-site POST arrives without the
+    /// `SameSite=Lax` cookie, and clearing it then would let any site sign users out.
+    pub fn removal_if_presented(&self, req: &HttpRequest) -> Vec<Cookie<'static>> {
+        match req.cookie(self.cookie_name()) {
+            Some(_) => vec![self.removal()],
+            None => vec![],
+        }
+    }
+
+    /// The pre-login session to show a login form with: `current` while it has more than half of
+    /// its life left, otherwise a new one (and the cookie naming it), so that a form shown to an
+    /// active visitor does not expire under them.
+    pub fn fresh_pre_login(&self, current: Option<Current>) -> (Current, Option<Cookie<'static>>) {
+        let idle = self.settings.session_idle_timeout as i64;
+        match current {
+            Some(c) if c.user.is_some() || now() - c.session.created_at <= idle / 2 => (c, None),
+            _ => {
+                let (c, cookie) = self.start_anonymous();
+                (c, Some(cookie))
+            }
+        }
+    }
+
+    /// Signs `user` in: a new session replaces the presented one, whose cookie stops working
+    /// (SEC-50).
+    pub async fn sign_in(
+        &self,
+        previous: Option<&Current>,
+        user: &User,
+    ) -> Result<(Current, Cookie<'static>), StoreError> {
+        let (session, value) = self.new_session(user);
+        // Only a signed-in session has a row to replace; a pre-login one was never stored.
+        let old = previous
+            .filter(|p| p.user.is_some())
+            .map(|p| p.session.id_hash.clone());
+        let row = session.clone();
+        self.store
+            .run(move |c| store::replace_session(c, old.as_deref(), &row))
+            .await?;
+        Ok((
+            Current {
+                session,
+                user: Some(user.clone()),
+            },
+            self.cookie(value),
+        ))
+    }
+
+    /// Whether `sid` names a live session.
+    pub async fn live_by_sid(&self, sid: String) -> Result<bool, StoreError> {
+        let now = now();
+        self.store
+            .run(move |c| store::session_live_by_sid(c, &sid, now))
+            .await
     }
 }

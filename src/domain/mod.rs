@@ -3,6 +3,7 @@
 mod client_spec;
 mod email;
 mod password;
+pub mod pkce;
 mod redirect_uri;
 mod scope;
 

@@ -2,12 +2,15 @@
 //! introspection, log out everywhere): signature by a published key, RS256 only, `typ`
 //! `at+jwt`, issuer, audience, expiry without leeway, revocation, and the user's state.
 
-use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims, stamp_digest};
+use super::revocations::Revocations;
+use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims};
+use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
-use crate::ephemeral::UserStatus;
-use crate::startup::AppState;
-use crate::store::{self, StoreError, User};
+use crate::ephemeral::{Ephemeral, UserStatus};
+use crate::keys::KeyStore;
+use crate::store::{self, Store, StoreError, User};
 use jsonwebtoken::{Algorithm, Validation};
+use std::sync::Arc;
 
 /// Why a bearer token was refused.
 #[derive(Debug, thiserror::Error)]
@@ -55,61 +58,106 @@ pub fn validation(settings: &Settings) -> Validation {
     v
 }
 
-/// The signature, header and claim checks, with no storage lookups.
-pub fn decode(state: &AppState, token: &str) -> Result<AccessClaims, Rejected> {
-    let data = state
-        .keys
-        .verify::<AccessClaims>(token, &state.access_validation)
-        .map_err(|_| Rejected::Invalid("the access token is invalid"))?;
-    // RFC 9068 §4 / RFC 8725 §3.11: only explicitly typed access tokens (an ID token is not one).
-    let typ = data.header.typ.as_deref().unwrap_or("");
-    let typ = typ.strip_prefix("application/").unwrap_or(typ);
-    if !typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) {
-        return Err(Rejected::Invalid("the token is not an access token"));
-    }
-    // Irongate's own clock: a token is dead at `exp`, not a leeway later.
-    if data.claims.exp <= chrono::Utc::now().timestamp() {
-        return Err(Rejected::Invalid("the access token has expired"));
-    }
-    Ok(data.claims)
+/// Verifies irongate's own access tokens.
+#[derive(Clone)]
+pub struct AccessVerifier {
+    keys: Arc<KeyStore>,
+    validation: Arc<Validation>,
+    revocations: Revocations,
+    ephemeral: Ephemeral,
+    store: Store,
 }
 
-/// Every check, including revocation and the user's current state. With `load_user` the
-/// user's record is read from the database (never the cache) and returned.
-pub async fn verify(state: &AppState, token: &str, load_user: bool) -> Result<Verified, Rejected> {
-    let claims = decode(state, token)?;
-    if state.revocations.is_revoked(&claims.jti).await? {
-        return Err(Rejected::Invalid("the access token has been revoked"));
-    }
-    let Some(sst) = claims.sst.clone() else {
-        // A client's own token: its subject is the client.
-        if claims.sub != claims.client_id {
-            return Err(Rejected::Invalid("the access token is invalid"));
+impl AccessVerifier {
+    pub fn new(
+        keys: Arc<KeyStore>,
+        settings: &Settings,
+        revocations: Revocations,
+        ephemeral: Ephemeral,
+        store: Store,
+    ) -> Self {
+        Self {
+            keys,
+            validation: Arc::new(validation(settings)),
+            revocations,
+            ephemeral,
+            store,
         }
-        return Ok(Verified { claims, user: None });
-    };
-    let (status, user) = match (load_user, state.ephemeral.cached_user(&claims.sub).await) {
-        (false, Some(status)) => (status, None),
-        _ => {
-            let id = claims.sub.clone();
-            let user = state
-                .store
-                .run(move |c| store::find_user_by_id(c, &id))
-                .await?
-                .ok_or(Rejected::Invalid("the access token is invalid"))?;
-            let status = UserStatus {
-                active: user.is_active,
-                stamp_digest: stamp_digest(&user.security_stamp),
-            };
-            state.ephemeral.cache_user(&user.id, &status).await;
-            (status, Some(user))
+    }
+
+    /// The signature, header and claim checks, with no storage lookups.
+    pub fn decode(&self, token: &str) -> Result<AccessClaims, Rejected> {
+        let data = self
+            .keys
+            .verify::<AccessClaims>(token, &self.validation)
+            .map_err(|_| Rejected::Invalid("the access token is invalid"))?;
+        // RFC 9068 §4 / RFC 8725 §3.11: only explicitly typed access tokens (an ID token is
+        // not one).
+        let typ = data.header.typ.as_deref().unwrap_or("");
+        let typ = typ.strip_prefix("application/").unwrap_or(typ);
+        if !typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) {
+            return Err(Rejected::Invalid("the token is not an access token"));
         }
-    };
-    if !status.active {
-        return Err(Rejected::Invalid("the user is disabled"));
+        // Irongate's own clock: a token is dead at `exp`, not a leeway later.
+        if data.claims.exp <= chrono::Utc::now().timestamp() {
+            return Err(Rejected::Invalid("the access token has expired"));
+        }
+        Ok(data.claims)
     }
-    if status.stamp_digest != sst {
-        return Err(Rejected::Invalid("the session has ended"));
+
+    /// Every check, including revocation and the user's current state. With `load_user` the
+    /// user's record is read from the database (never the cache) and returned.
+    pub async fn verify(&self, token: &str, load_user: bool) -> Result<Verified, Rejected> {
+        let claims = self.decode(token)?;
+        if self.revocations.is_revoked(&claims.jti).await? {
+            return Err(Rejected::Invalid("the access token has been revoked"));
+        }
+        let Some(sst) = claims.sst.clone() else {
+            // A client's own token: its subject is the client.
+            if claims.sub != claims.client_id {
+                return Err(Rejected::Invalid("the access token is invalid"));
+            }
+            return Ok(Verified { claims, user: None });
+        };
+        let (status, user) = match (load_user, self.ephemeral.cached_user(&claims.sub).await) {
+            (false, Some(status)) => (status, None),
+            _ => {
+                let user = self.load_user(&claims.sub).await?;
+                let status = UserStatus {
+                    active: user.is_active,
+                    stamp_digest: stamp_digest(&user.security_stamp),
+                };
+                self.ephemeral.cache_user(&user.id, &status).await;
+                (status, Some(user))
+            }
+        };
+        if !status.active {
+            return Err(Rejected::Invalid("the user is disabled"));
+        }
+        if status.stamp_digest != sst {
+            return Err(Rejected::Invalid("the session has ended"));
+        }
+        Ok(Verified { claims, user })
     }
-    Ok(Verified { claims, user })
+
+    /// The user a verified token names, read from the database (never a cache) and checked
+    /// again: still active, same security stamp.
+    pub async fn current_user(&self, claims: &AccessClaims) -> Result<User, Rejected> {
+        let user = self.load_user(&claims.sub).await?;
+        if !user.is_active {
+            return Err(Rejected::Invalid("the user is disabled"));
+        }
+        if claims.sst.as_deref() != Some(stamp_digest(&user.security_stamp).as_str()) {
+            return Err(Rejected::Invalid("the session has ended"));
+        }
+        Ok(user)
+    }
+
+    async fn load_user(&self, id: &str) -> Result<User, Rejected> {
+        let id = id.to_owned();
+        self.store
+            .run(move |c| store::find_user_by_id(c, &id))
+            .await?
+            .ok_or(Rejected::Invalid("the access token is invalid"))
+    }
 }

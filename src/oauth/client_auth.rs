@@ -1,7 +1,7 @@
 //! Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
 //! `client_secret_post`, or `none` for public clients. Exactly one method per request.
 
-use super::error::{ErrorCode, OAuthError};
+use super::error::{ErrorCode, OAuthError, Reason};
 use super::form::Form;
 use crate::auth::secrets;
 use crate::store::{self, Client, Store, StoreError};
@@ -16,12 +16,23 @@ use std::time::{Duration, Instant};
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(10);
 const CLIENT_CACHE_MAX: usize = 10_000;
 
-/// Recently read clients, by id.
-#[derive(Clone, Default)]
-pub struct ClientCache(Arc<Mutex<HashMap<String, (Client, Instant)>>>);
+/// Registered clients: found by id through a short cache, and authenticated.
+#[derive(Clone)]
+pub struct Clients {
+    store: Store,
+    cache: Arc<Mutex<HashMap<String, (Client, Instant)>>>,
+}
 
-impl ClientCache {
-    pub async fn find(&self, store: &Store, id: &str) -> Result<Option<Client>, StoreError> {
+impl Clients {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The client with this id, if any.
+    pub async fn find(&self, id: &str) -> Result<Option<Client>, StoreError> {
         // Client ids are short printable strings; anything else names no client (and a NUL
         // byte would be refused by PostgreSQL as an error, not a miss).
         if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
@@ -33,7 +44,7 @@ impl ClientCache {
             return Ok(Some(client.clone()));
         }
         let key = id.to_owned();
-        let found = store.run(move |c| store::find_client(c, &key)).await?;
+        let found = self.store.run(move |c| store::find_client(c, &key)).await?;
         if let Some(client) = &found {
             let mut map = self.lock();
             if map.len() >= CLIENT_CACHE_MAX {
@@ -45,7 +56,39 @@ impl ClientCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Client, Instant)>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Authenticates the client of a token-endpoint request. Unknown clients and wrong
+    /// secrets get the same answer (SEC-25); secrets are compared in constant time (SEC-26).
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        form: &Form,
+    ) -> Result<Client, OAuthError> {
+        let presented = parse(authorization, form)?;
+        let (id, secret, basic) = match &presented {
+            Presented::Basic { id, secret } => (id.clone(), Some(secret.clone()), true),
+            Presented::Post { id, secret } => (id.clone(), Some(secret.clone()), false),
+            Presented::None { id } => (id.clone(), None, false),
+        };
+        if id.is_empty() || id.len() > 256 {
+            return Err(invalid_client(basic));
+        }
+        let client = self.find(&id).await?;
+        match (client, secret) {
+            (Some(client), Some(secret)) => match &client.secret_hash {
+                Some(hash) if secrets::verify_secret(&secret, hash) => Ok(client),
+                _ => Err(invalid_client(basic)),
+            },
+            (Some(client), None) if client.is_public => Ok(client),
+            (None, Some(secret)) => {
+                // Same work as for a known client, so timing does not reveal which ids exist.
+                secrets::verify_secret(&secret, "unknown-client");
+                Err(invalid_client(basic))
+            }
+            _ => Err(invalid_client(basic)),
+        }
     }
 }
 
@@ -57,9 +100,12 @@ enum Presented {
 }
 
 fn invalid_client(basic: bool) -> OAuthError {
-    let mut e = OAuthError::new(ErrorCode::InvalidClient, "client authentication failed");
-    e.basic_challenge = basic;
-    e
+    let e = OAuthError::new(ErrorCode::InvalidClient, "client authentication failed");
+    if basic {
+        e.with_reason(Reason::BasicAuthFailed)
+    } else {
+        e
+    }
 }
 
 fn parse(authorization: Option<&str>, form: &Form) -> Result<Presented, OAuthError> {
@@ -112,37 +158,4 @@ fn parse(authorization: Option<&str>, form: &Form) -> Result<Presented, OAuthErr
         },
         None => Presented::None { id },
     })
-}
-
-/// Authenticates the client of a token-endpoint request. Unknown clients and wrong secrets get
-/// the same answer (SEC-25); secrets are compared in constant time (SEC-26).
-pub async fn authenticate(
-    store: &Store,
-    cache: &ClientCache,
-    authorization: Option<&str>,
-    form: &Form,
-) -> Result<Client, OAuthError> {
-    let presented = parse(authorization, form)?;
-    let (id, secret, basic) = match &presented {
-        Presented::Basic { id, secret } => (id.clone(), Some(secret.clone()), true),
-        Presented::Post { id, secret } => (id.clone(), Some(secret.clone()), false),
-        Presented::None { id } => (id.clone(), None, false),
-    };
-    if id.is_empty() || id.len() > 256 {
-        return Err(invalid_client(basic));
-    }
-    let client = cache.find(store, &id).await?;
-    match (client, secret) {
-        (Some(client), Some(secret)) => match &client.secret_hash {
-            Some(hash) if secrets::verify_secret(&secret, hash) => Ok(client),
-            _ => Err(invalid_client(basic)),
-        },
-        (Some(client), None) if client.is_public => Ok(client),
-        (None, Some(secret)) => {
-            // Same work as for a known client, so timing does not reveal which ids exist.
-            secrets::verify_secret(&secret, "unknown-client");
-            Err(invalid_client(basic))
-        }
-        _ => Err(invalid_client(basic)),
-    }
 }

@@ -108,11 +108,16 @@ fn document(settings: &Settings) -> Map<String, Value> {
         "prompt_values_supported".into(),
         json!(["none", "login", "consent", "select_account"]),
     );
-    // The password grant works for clients registered for it, but is not advertised
-    // (RFC 9700 §2.4: it must not be used).
+    // Every grant the token endpoint accepts (RFC 8414 §2), the password grant included: it
+    // works only for clients registered for it (RFC 9700 §2.4 advises against it).
     doc.insert(
         "grant_types_supported".into(),
-        json!(["authorization_code", "client_credentials", "refresh_token"]),
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token"
+        ]),
     );
     doc.insert(
         "token_endpoint_auth_methods_supported".into(),

@@ -30,34 +30,38 @@ impl ErrorCode {
     }
 }
 
-/// An error answered at the token endpoint (and, later, revocation and introspection).
+/// Why the request failed beyond its code, where the answer must say more: which header to
+/// challenge with, when to come back, that the body was too large. Free of HTTP: the one
+/// `AppError` turns these into statuses and headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reason {
+    #[default]
+    Plain,
+    /// Client authentication with HTTP Basic failed (RFC 6749 §5.2: answer with a challenge).
+    BasicAuthFailed,
+    /// A sign-in limit is reached; retry after this many seconds.
+    TooManyAttempts(u64),
+    /// A check could not be made; retry after this many seconds.
+    RetryAfter(u64),
+    /// The request body exceeds what the endpoint reads.
+    BodyTooLarge,
+}
+
+/// An error of the token, revocation or introspection endpoints (RFC 6749 §5.2).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {description}", code.as_str())]
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
-    /// HTTP status; 400 unless the code calls for another.
-    pub status: u16,
-    /// Client authentication was attempted with HTTP Basic: answer with a Basic challenge.
-    pub basic_challenge: bool,
-    /// Seconds after which to retry (429 / 503).
-    pub retry_after: Option<u64>,
+    pub reason: Reason,
 }
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        let status = match code {
-            ErrorCode::InvalidClient => 401,
-            ErrorCode::ServerError => 500,
-            ErrorCode::TemporarilyUnavailable => 503,
-            _ => 400,
-        };
         Self {
             code,
             description: description.into(),
-            status,
-            basic_challenge: false,
-            retry_after: None,
+            reason: Reason::Plain,
         }
     }
 
@@ -73,8 +77,8 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidScope, d)
     }
 
-    pub fn with_status(mut self, status: u16) -> Self {
-        self.status = status;
+    pub fn with_reason(mut self, reason: Reason) -> Self {
+        self.reason = reason;
         self
     }
 
@@ -83,6 +87,15 @@ impl OAuthError {
             ErrorCode::ServerError,
             "the server could not complete the request",
         )
+    }
+
+    /// A check that could not be made (fail closed); retry in a second.
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable",
+        )
+        .with_reason(Reason::RetryAfter(1))
     }
 }
 

@@ -1,5 +1,6 @@
-//! Protocol logic, free of actix: discovery metadata, client authentication, the token endpoint
-//! and its grants, token formats.
+//! Protocol logic, free of actix: discovery metadata, client authentication, the authorization
+//! endpoint's steps, the token endpoint and its grants, issuance, revocation, introspection,
+//! token formats.
 
 pub mod access;
 pub mod authorize;
@@ -7,10 +8,12 @@ pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod grants;
 pub mod interaction;
+pub mod introspection;
+pub mod issue;
 pub mod redirect;
 pub mod reuse;
 pub mod revocation;
 pub mod revocations;
-pub mod token;
 pub mod tokens;

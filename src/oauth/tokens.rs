@@ -1,5 +1,6 @@
 //! JWT access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2), signed RS256.
 
+use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
 use crate::keys::{KeyError, KeyStore};
 use base64::Engine;
@@ -88,11 +89,6 @@ pub fn sign_id_token(keys: &KeyStore, claims: &IdClaims) -> Result<String, KeyEr
     keys.sign("JWT", claims)
 }
 
-/// The digest of a security stamp carried in tokens (the stamp itself never leaves the server).
-pub fn stamp_digest(stamp: &str) -> String {
-    URL_SAFE_NO_PAD.encode(&Sha256::digest(stamp.as_bytes())[..16])
-}
-
 /// OpenID Connect Core §3.1.3.6: base64url of the left half of SHA-256 of the access token.
 pub fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
@@ -127,4 +123,50 @@ pub fn verify_id_token_hint(
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
     let data = keys.verify::<HintClaims>(token, &validation).ok()?;
     (data.header.typ.as_deref() == Some("JWT")).then_some(data.claims)
+}
+
+/// What kind of token a presented string is, by its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A JWS compact serialization whose header parses (irongate's access and ID tokens).
+    Jwt,
+    /// An opaque refresh token: 256 random bits, base64url without padding (43 characters).
+    Refresh,
+    /// Neither: no token irongate issued.
+    Unknown,
+}
+
+impl TokenKind {
+    pub fn of(token: &str) -> Self {
+        let base64url = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if token.len() == 43 && base64url(token) {
+            TokenKind::Refresh
+        } else if token.len() <= 16 * 1024
+            && token.split('.').count() == 3
+            && jsonwebtoken::decode_header(token).is_ok()
+        {
+            TokenKind::Jwt
+        } else {
+            TokenKind::Unknown
+        }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::TokenKind;
+
+    #[test]
+    fn tokens_are_told_apart_by_their_form() {
+        let refresh = crate::auth::secrets::random_token(32);
+        assert_eq!(TokenKind::of(&refresh), TokenKind::Refresh);
+        let jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2ln";
+        assert_eq!(TokenKind::of(jwt), TokenKind::Jwt);
+        assert_eq!(TokenKind::of("a.b.c"), TokenKind::Unknown);
+        assert_eq!(TokenKind::of("igk_notakeyyet"), TokenKind::Unknown);
+        assert_eq!(TokenKind::of(""), TokenKind::Unknown);
+    }
 }

@@ -6,28 +6,18 @@
 //! sees them (a malformed request line, over 128 KiB of head) carry no id.
 
 use crate::auth::secrets;
+use crate::telemetry::{REQUEST_ID, with_request_id};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use tracing::Instrument;
 
 /// The most header bytes (names, values and separators) a request may carry.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
-
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-tokio::task_local! {
-    static CURRENT_ID: String;
-}
-
-/// The id of the request being handled (for error pages), if any.
-pub fn current_request_id() -> Option<String> {
-    CURRENT_ID.try_with(Clone::clone).ok()
-}
 
 pub async fn frame(
     req: ServiceRequest,
@@ -49,9 +39,7 @@ pub async fn frame(
     }
     // At ERROR level so that the span is recorded whatever level the log is filtered to.
     let span = tracing::error_span!("request", id = %id);
-    let outcome = CURRENT_ID
-        .scope(id.clone(), next.call(req).instrument(span))
-        .await;
+    let outcome = with_request_id(id.clone(), next.call(req).instrument(span)).await;
     let value = HeaderValue::from_str(&id).ok();
     match outcome {
         Ok(mut response) => {

@@ -1,6 +1,6 @@
+use crate::error::no_store;
 use crate::oauth::discovery::paths;
-use crate::startup::AppState;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use std::time::Duration;
 
@@ -26,9 +26,4 @@ async fn get_readyz(state: web::Data<AppState>) -> HttpResponse {
         no_store(HttpResponse::ServiceUnavailable())
             .json(serde_json::json!({ "status": "unavailable", "database": "unreachable" }))
     }
-}
-
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    builder.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    builder
 }

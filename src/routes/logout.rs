@@ -3,20 +3,22 @@
 //! `post_logout_redirect_uri` is followed only when registered, exactly, for the client the hint
 //! or `client_id` names; otherwise irongate's own logged-out page shows (never an open redirect).
 
-use super::authorize::{bad_request, forbidden, unavailable, unreadable};
 use super::common::read_form_body;
+use super::flow::{OnPage, page_resource};
 use crate::browser::pages::{self, LoggedOutPage, LogoutPage};
-use crate::browser::session::{self, Current};
+use crate::browser::session::Current;
+use crate::error::{AppError, PageError};
 use crate::oauth::authorize::{Params, append_params};
 use crate::oauth::discovery::paths;
-use crate::oauth::tokens::verify_id_token_hint;
-use crate::startup::AppState;
-use crate::store::Client;
+use crate::state::AppState;
+use crate::store::{Client, StoreError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+type PageResult = Result<HttpResponse, PageError>;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::authorize::page_resource(
+    cfg.service(page_resource(
         web::resource(paths::END_SESSION)
             .route(web::get().to(get_end_session))
             .route(web::post().to(post_end_session)),
@@ -24,9 +26,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ));
 }
 
-async fn get_end_session(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+async fn get_end_session(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let params = Params::parse(req.query_string().as_bytes());
-    end_session(&state, &req, params).await
+    Ok(end_session(&state, &req, params).await?)
 }
 
 /// A POST is either the relying party's request (form-encoded, RP-Initiated Logout §2) or the
@@ -35,14 +40,11 @@ async fn post_end_session(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let body = match read_form_body(&req, payload).await {
-        Ok(b) => b,
-        Err(e) => return unreadable(&state, &e),
-    };
+) -> Result<HttpResponse, AppError> {
+    let body = read_form_body(&req, payload).await.on_page()?;
     let params = Params::parse(&body);
     if params.single("csrf_token").ok().flatten().is_some() {
-        return confirm(&state, &req, &body).await;
+        return Ok(confirm(&state, &req, &body).await?);
     }
     // The relying party's POST is usually cross-site and carries no `SameSite=Lax` session
     // cookie: continue as a top-level GET, which does.
@@ -51,21 +53,7 @@ async fn post_end_session(
         state.settings.endpoint(paths::END_SESSION),
         params.encode()
     );
-    pages::redirect(&state, true, &next, vec![])
-}
-
-enum Refused {
-    BadRequest(String),
-    Store(crate::store::StoreError),
-}
-
-impl Refused {
-    fn response(self, state: &AppState) -> HttpResponse {
-        match self {
-            Refused::BadRequest(message) => bad_request(state, &message),
-            Refused::Store(e) => unavailable(state, e),
-        }
-    }
+    Ok(pages::redirect(true, &next, vec![]))
 }
 
 /// What the relying party asked for, once checked.
@@ -81,26 +69,22 @@ impl Logout {
         state: &AppState,
         params: &Params,
         hint_aud: Option<&str>,
-    ) -> Result<Self, Refused> {
+    ) -> Result<Self, PageError> {
         let single = |key: &str| {
             params
                 .single(key)
-                .map_err(|r| Refused::BadRequest(format!("The parameter {} is repeated.", r.0)))
+                .map_err(|r| PageError::bad_request(format!("The parameter {} is repeated.", r.0)))
         };
         let client_id = single("client_id")?;
         if let (Some(given), Some(aud)) = (client_id, hint_aud)
             && given != aud
         {
-            return Err(Refused::BadRequest(
-                "client_id does not match the id_token_hint.".into(),
+            return Err(PageError::bad_request(
+                "client_id does not match the id_token_hint.",
             ));
         }
         let client = match hint_aud.or(client_id) {
-            Some(id) if id.len() <= 256 => state
-                .clients
-                .find(&state.store, id)
-                .await
-                .map_err(Refused::Store)?,
+            Some(id) if id.len() <= 256 => state.clients.find(id).await?,
             _ => None,
         };
         let redirect_uri = match (single("post_logout_redirect_uri")?, &client) {
@@ -142,42 +126,40 @@ impl Logout {
     /// After the session ended: back to the relying party, or the logged-out page. The session
     /// cookie is cleared either way when the request presented it.
     fn done(&self, state: &AppState, req: &HttpRequest) -> HttpResponse {
-        let clear = session::removal_if_presented(state, req);
+        let clear = state.sessions.removal_if_presented(req);
         match &self.redirect_uri {
             Some(uri) => {
                 let params = self.state.as_deref().map(|s| ("state", s));
-                pages::redirect(state, true, &append_params(uri, params), clear)
+                pages::redirect(true, &append_params(uri, params), clear)
             }
-            None => pages::page(state, StatusCode::OK, &LoggedOutPage, clear),
+            None => pages::page(StatusCode::OK, &LoggedOutPage, clear),
         }
     }
 }
 
-async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> HttpResponse {
+async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> PageResult {
     let hint = match params.single("id_token_hint") {
-        Ok(Some(token)) => match verify_id_token_hint(&state.keys, &state.settings, token) {
-            Some(claims) => Some(claims),
-            None => {
-                // SEC-47: a forged, tampered or foreign hint never leads anywhere.
-                return bad_request(state, "The id_token_hint is not valid.");
-            }
-        },
+        // SEC-47: a forged, tampered or foreign hint never leads anywhere.
+        Ok(Some(token)) => Some(
+            state
+                .interaction
+                .verify_hint(token)
+                .ok_or_else(|| PageError::bad_request("The id_token_hint is not valid."))?,
+        ),
         Ok(None) => None,
-        Err(r) => return bad_request(state, &format!("The parameter {} is repeated.", r.0)),
+        Err(r) => {
+            return Err(PageError::bad_request(format!(
+                "The parameter {} is repeated.",
+                r.0
+            )));
+        }
     };
-    let logout =
-        match Logout::from_params(state, &params, hint.as_ref().map(|h| h.aud.as_str())).await {
-            Ok(l) => l,
-            Err(refused) => return refused.response(state),
-        };
-    let current = match session::current(state, req).await {
-        Ok(c) => c,
-        Err(e) => return unavailable(state, e),
-    };
+    let logout = Logout::from_params(state, &params, hint.as_ref().map(|h| h.aud.as_str())).await?;
+    let current = state.sessions.current(req).await?;
     let signed_in = current.filter(|c| c.user.is_some());
     match (hint, signed_in) {
         // Nobody is signed in here: nothing to end, nothing to confirm.
-        (_, None) => logout.done(state, req),
+        (_, None) => Ok(logout.done(state, req)),
         // The hint names the signed-in user: end at once, unless it comes from another
         // session of theirs that is still alive (a token of their other browser; RP-Initiated
         // Logout §2: the OP must then ask). A hint from an ended session (timed out, replaced
@@ -185,14 +167,14 @@ async fn end_session(state: &AppState, req: &HttpRequest, params: Params) -> Htt
         (Some(hint), Some(current))
             if current.session.user_id.as_deref() == Some(hint.sub.as_str()) =>
         {
-            match other_live_session(state, &current, hint.sid).await {
-                Ok(false) => finish(state, req, &current, &logout).await,
-                Ok(true) => confirmation_page(state, &current, &logout),
-                Err(e) => unavailable(state, e),
+            if other_live_session(state, &current, hint.sid).await? {
+                Ok(confirmation_page(&current, &logout))
+            } else {
+                finish(state, req, &current, &logout).await
             }
         }
         // No hint, or a hint for someone else: ask first.
-        (_, Some(current)) => confirmation_page(state, &current, &logout),
+        (_, Some(current)) => Ok(confirmation_page(&current, &logout)),
     }
 }
 
@@ -201,24 +183,17 @@ async fn other_live_session(
     state: &AppState,
     current: &Current,
     sid: Option<String>,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<bool, StoreError> {
     match sid {
-        Some(sid) if sid != current.session.sid => {
-            let now = chrono::Utc::now().timestamp();
-            state
-                .store
-                .run(move |c| crate::store::session_live_by_sid(c, &sid, now))
-                .await
-        }
+        Some(sid) if sid != current.session.sid => state.sessions.live_by_sid(sid).await,
         _ => Ok(false),
     }
 }
 
-fn confirmation_page(state: &AppState, current: &Current, logout: &Logout) -> HttpResponse {
+fn confirmation_page(current: &Current, logout: &Logout) -> HttpResponse {
     let request = logout.encode();
     let csrf = current.csrf_token("logout", &request);
     pages::page(
-        state,
         StatusCode::OK,
         &LogoutPage {
             client_name: logout.client.as_ref().map(|c| c.name.as_str()),
@@ -231,31 +206,22 @@ fn confirmation_page(state: &AppState, current: &Current, logout: &Logout) -> Ht
 }
 
 /// The confirmation form came back.
-async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpResponse {
-    if session::from_another_site(state, req) {
-        return forbidden(state);
+async fn confirm(state: &AppState, req: &HttpRequest, body: &[u8]) -> PageResult {
+    if state.sessions.from_another_site(req) {
+        return Err(PageError::forbidden());
     }
-    let form = match crate::oauth::form::Form::parse(body) {
-        Ok(f) => f,
-        Err(e) => return bad_request(state, &e.description),
-    };
+    let form = crate::oauth::form::Form::parse(body)?;
     let raw = form.get("request").unwrap_or("");
-    let current = match session::current(state, req).await {
-        Ok(c) => c,
-        Err(e) => return unavailable(state, e),
-    };
+    let current = state.sessions.current(req).await?;
     let Some(current) = current.filter(|c| c.user.is_some()) else {
         // The session is already gone (expired, or ended elsewhere): nothing left to do.
-        let clear = session::removal_if_presented(state, req);
-        return pages::page(state, StatusCode::OK, &LoggedOutPage, clear);
+        let clear = state.sessions.removal_if_presented(req);
+        return Ok(pages::page(StatusCode::OK, &LoggedOutPage, clear));
     };
     if !current.csrf_ok(form.get("csrf_token"), "logout", raw) {
-        return forbidden(state);
+        return Err(PageError::forbidden());
     }
-    let logout = match Logout::from_params(state, &Params::parse(raw.as_bytes()), None).await {
-        Ok(l) => l,
-        Err(refused) => return refused.response(state),
-    };
+    let logout = Logout::from_params(state, &Params::parse(raw.as_bytes()), None).await?;
     finish(state, req, &current, &logout).await
 }
 
@@ -264,10 +230,8 @@ async fn finish(
     req: &HttpRequest,
     current: &Current,
     logout: &Logout,
-) -> HttpResponse {
-    if let Err(e) = session::end(state, current).await {
-        return unavailable(state, e);
-    }
+) -> PageResult {
+    state.sessions.end(current).await?;
     tracing::info!(user = ?current.session.user_id, "signed out");
-    logout.done(state, req)
+    Ok(logout.done(state, req))
 }

@@ -3,6 +3,8 @@
 mod assets;
 mod authorize;
 mod common;
+mod extract;
+mod flow;
 pub mod frame;
 mod health;
 mod login;
@@ -44,7 +46,7 @@ pub fn cors(settings: &Settings) -> Condition<Cors> {
         .expose_headers([
             actix_web::http::header::WWW_AUTHENTICATE,
             actix_web::http::header::RETRY_AFTER,
-            frame::REQUEST_ID,
+            crate::telemetry::REQUEST_ID,
         ])
         .block_on_origin_mismatch(false)
         .max_age(600);

@@ -1,6 +1,6 @@
 use crate::config::Settings;
 use crate::oauth::discovery::paths;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;

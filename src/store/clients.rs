@@ -35,7 +35,7 @@ pub struct Client {
 }
 
 /// A client to register; the secret is already hashed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewClient {
     pub id: String,
     pub name: String,

@@ -19,7 +19,7 @@ pub struct User {
 }
 
 /// A user to create.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewUser {
     pub id: String,
     pub email: String,

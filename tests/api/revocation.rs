@@ -192,10 +192,13 @@ async fn sec_35_introspection_members_and_who_may_ask() {
             "jti",
             "scope",
             "sub",
-            "token_type"
+            "token_type",
+            "token_use"
         ]
     );
-    assert_eq!(active["token_type"], "access_token");
+    // RFC 7662 §2.2: the RFC 6749 §7.1 type; `token_use` says which token it is.
+    assert_eq!(active["token_type"], "Bearer");
+    assert_eq!(active["token_use"], "access_token");
     assert_eq!(active["sub"], user.as_str());
     assert_eq!(active["client_id"], c1.id.as_str());
     assert_eq!(active["scope"], "email openid");
@@ -216,10 +219,10 @@ async fn sec_35_introspection_members_and_who_may_ask() {
             "iss",
             "scope",
             "sub",
-            "token_type"
+            "token_use"
         ]
     );
-    assert_eq!(rt["token_type"], "refresh_token");
+    assert_eq!(rt["token_use"], "refresh_token");
     assert_eq!(rt["sub"], user.as_str());
     // Refresh tokens only by their own client.
     assert_eq!(

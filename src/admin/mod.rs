@@ -1,0 +1,64 @@
+//! Administrative services: users, clients, migrations. The command line calls them today and
+//! the admin REST API next; every input is validated before anything is written.
+
+mod clients;
+mod users;
+
+pub use clients::{ClientInput, CreatedClient};
+pub use users::{Changed, NewUserInput, UserRef, ValidNewUser, no_user as users_no_user};
+
+use crate::auth::end_all::EndAll;
+use crate::config::Settings;
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+
+/// Why an administrative operation failed; the message names the field or the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AdminError {
+    pub fn invalid(field: &'static str, message: impl std::fmt::Display) -> Self {
+        AdminError::Invalid {
+            field,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        AdminError::Store(e)
+    }
+}
+
+/// The administrative services over one store.
+#[derive(Clone)]
+pub struct Admin {
+    settings: Arc<Settings>,
+    store: Store,
+    end_all: EndAll,
+}
+
+impl Admin {
+    pub fn new(settings: Arc<Settings>, store: Store, end_all: EndAll) -> Self {
+        Self {
+            settings,
+            store,
+            end_all,
+        }
+    }
+}

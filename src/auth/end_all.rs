@@ -1,0 +1,51 @@
+//! "Log out everywhere", written once for the endpoint, the command line and the admin API: a
+//! new security stamp (every access token and browser session of the user stops working at
+//! once), every refresh token revoked, every session row deleted, and the shared status cache
+//! told, so that every node sees the change on its next request.
+
+use crate::auth::secrets;
+use crate::auth::secrets::stamp_digest;
+use crate::ephemeral::{Ephemeral, UserStatus};
+use crate::store::{self, Store, StoreError};
+
+/// Ends every session of a user.
+#[derive(Clone)]
+pub struct EndAll {
+    store: Store,
+    ephemeral: Ephemeral,
+}
+
+/// The change is saved; `unshared` says why Redis could not be told, if it could not (nodes
+/// then read the user from the database once their cached entry expires, within a minute).
+#[derive(Debug)]
+pub struct Ended {
+    pub unshared: Option<String>,
+}
+
+impl EndAll {
+    pub fn new(store: Store, ephemeral: Ephemeral) -> Self {
+        Self { store, ephemeral }
+    }
+
+    /// Ends every token and session of `user_id`; with `deactivate` the user is disabled too.
+    pub async fn end_all(&self, user_id: &str, deactivate: bool) -> Result<Ended, StoreError> {
+        let stamp = secrets::random_token(16);
+        let status = UserStatus {
+            active: !deactivate,
+            stamp_digest: stamp_digest(&stamp),
+        };
+        let id = user_id.to_owned();
+        self.store
+            .run(move |c| store::end_all_sessions(c, &id, &stamp, deactivate))
+            .await?;
+        let unshared = match self.ephemeral.store_user(user_id, &status).await {
+            Ok(()) => None,
+            Err(e) => {
+                // Should Redis come back with the old entry, it expires within a minute.
+                tracing::warn!(error = %e, "could not store the user's new status in Redis");
+                Some(e.to_string())
+            }
+        };
+        Ok(Ended { unshared })
+    }
+}

@@ -1,0 +1,84 @@
+//! Who is calling: the one answer every bearer endpoint works from, whatever credential the
+//! caller presented. Tokens are told apart by what they are (a JWT parses as one; a refresh
+//! token is 256 random bits in base64url), never by a guess on their characters.
+
+use crate::oauth::access::{AccessVerifier, Rejected};
+use crate::oauth::tokens::{AccessClaims, TokenKind};
+use crate::store::User;
+
+/// The caller of a bearer endpoint.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A user, through an access token a client obtained for them.
+    User { user_id: String, via: Credential },
+    /// A client acting for itself (client_credentials).
+    Client { client_id: String, via: Credential },
+}
+
+/// What the caller presented.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    AccessToken(AccessClaims),
+}
+
+impl Principal {
+    /// The user this caller acts as; None for a client acting for itself.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Principal::User { user_id, .. } => Some(user_id),
+            Principal::Client { .. } => None,
+        }
+    }
+
+    pub fn credential(&self) -> &Credential {
+        match self {
+            Principal::User { via, .. } | Principal::Client { via, .. } => via,
+        }
+    }
+
+    /// Whether the credential grants `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        match self.credential() {
+            Credential::AccessToken(claims) => claims.scope.split(' ').any(|s| s == scope),
+        }
+    }
+}
+
+/// Turns a presented bearer credential into a `Principal`.
+#[derive(Clone)]
+pub struct Authenticator {
+    access: AccessVerifier,
+}
+
+impl Authenticator {
+    pub fn new(access: AccessVerifier) -> Self {
+        Self { access }
+    }
+
+    /// Verifies `token` fully (signature, claims, revocation, the user's current state).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, Rejected> {
+        if TokenKind::of(token) != TokenKind::Jwt {
+            return Err(Rejected::Invalid("the access token is invalid"));
+        }
+        let verified = self.access.verify(token, false).await?;
+        let claims = verified.claims;
+        Ok(match claims.sst {
+            Some(_) => Principal::User {
+                user_id: claims.sub.clone(),
+                via: Credential::AccessToken(claims),
+            },
+            None => Principal::Client {
+                client_id: claims.client_id.clone(),
+                via: Credential::AccessToken(claims),
+            },
+        })
+    }
+
+    /// The calling user's record, read from the database and checked again (userinfo answers
+    /// from it).
+    pub async fn current_user(&self, principal: &Principal) -> Result<User, Rejected> {
+        match principal.credential() {
+            Credential::AccessToken(claims) => self.access.current_user(claims).await,
+        }
+    }
+}

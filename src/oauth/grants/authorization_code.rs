@@ -1,0 +1,114 @@
+//! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): the code is spent atomically first, then checked
+//! (client, expiry, redirect URI, verifier); a failed check leaves it spent. A code presented
+//! again revokes what its first redemption issued.
+
+use super::TokenEndpoint;
+use crate::auth::secrets;
+use crate::domain::{GrantType, Scopes, pkce};
+use crate::oauth::error::OAuthError;
+use crate::oauth::form::Form;
+use crate::oauth::issue::{FamilyStart, IdExtra, TokenResponse};
+use crate::store::{self, AuthorizationCode, Client, Redemption};
+
+fn invalid(why: &str) -> OAuthError {
+    OAuthError::invalid_grant(format!("the authorization code {why}"))
+}
+
+impl TokenEndpoint {
+    pub(super) async fn authorization_code(
+        &self,
+        client: &Client,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        let presented = form.require("code")?;
+        if presented.len() > 512 {
+            return Err(invalid("is invalid"));
+        }
+        let hash = secrets::hash_secret(presented);
+        let code = self.redeem(&hash).await?;
+        check(&code, client, form)?;
+        let user_id = code.user_id.clone();
+        let user = self
+            .store
+            .run(move |c| store::find_user_by_id(c, &user_id))
+            .await?
+            .filter(|u| u.is_active)
+            .ok_or_else(|| invalid("is invalid"))?;
+        let scopes = Scopes::granted(&code.scope);
+        let extra = IdExtra {
+            nonce: code.nonce.clone(),
+            sid: code.session_id.clone(),
+        };
+        let issued = self
+            .issuer
+            .user_tokens(client, &user, &scopes, code.auth_time, extra)?;
+        let (refresh_token, family) = if client.grant_types.contains(&GrantType::RefreshToken) {
+            let start = FamilyStart {
+                client,
+                user: &user,
+                scopes: &scopes,
+                auth_time: code.auth_time,
+                session_id: code.session_id.clone(),
+                access: &issued.claims,
+            };
+            let (token, family) = self.issuer.start_family(start).await?;
+            (Some(token), Some(family))
+        } else {
+            (None, None)
+        };
+        let (jti, exp) = (issued.claims.jti.clone(), issued.claims.exp);
+        self.store
+            .run(move |c| store::record_code_issuance(c, &hash, family.as_deref(), &jti, exp))
+            .await?;
+        Ok(self.issuer.respond(issued, refresh_token))
+    }
+
+    /// Spends the code; a code spent before revokes what its first redemption issued.
+    async fn redeem(&self, hash: &str) -> Result<AuthorizationCode, OAuthError> {
+        let now = chrono::Utc::now().timestamp();
+        let lookup = hash.to_owned();
+        let redemption = self
+            .store
+            .run(move |c| store::redeem_authorization_code(c, &lookup, now))
+            .await?;
+        match redemption {
+            Redemption::Unknown => Err(invalid("is invalid")),
+            Redemption::Replayed(code, revoked) => {
+                tracing::warn!(client = %code.client_id, "authorization code replayed; revoking what it issued");
+                self.issuer.publish(&revoked).await?;
+                Err(invalid("was already used"))
+            }
+            Redemption::Claimed(code) => Ok(code),
+        }
+    }
+}
+
+/// The checks after the code is spent: its client, its age, its redirect URI, PKCE.
+fn check(code: &AuthorizationCode, client: &Client, form: &Form) -> Result<(), OAuthError> {
+    if code.client_id != client.id {
+        return Err(invalid("was issued to another client"));
+    }
+    if chrono::Utc::now().timestamp() >= code.expires_at {
+        return Err(invalid("has expired"));
+    }
+    match (code.redirect_uri_explicit, form.get("redirect_uri")) {
+        (_, Some(uri)) if uri != code.redirect_uri => {
+            return Err(invalid("was issued for another redirect_uri"));
+        }
+        (true, None) => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required: the authorization request had one",
+            ));
+        }
+        _ => {}
+    }
+    match (&code.code_challenge, form.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) if pkce::s256_matches(verifier, challenge) => Ok(()),
+        (None, None) if !client.is_public => Ok(()),
+        (Some(_), _) => Err(OAuthError::invalid_grant("PKCE verification failed")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "a code_verifier was sent for a code issued without a challenge",
+        )),
+        (None, None) => Err(OAuthError::invalid_grant("public clients must use PKCE")),
+    }
+}

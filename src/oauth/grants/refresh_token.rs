@@ -1,0 +1,107 @@
+//! RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use returns a new refresh token; a used
+//! one presented again revokes its whole family (likely theft), and so does losing a race.
+
+use super::TokenEndpoint;
+use crate::auth::secrets::{self, stamp_digest};
+use crate::domain::Scopes;
+use crate::oauth::error::OAuthError;
+use crate::oauth::form::Form;
+use crate::oauth::issue::{IdExtra, TokenResponse};
+use crate::store::{self, Client, RefreshToken};
+
+impl TokenEndpoint {
+    pub(super) async fn refresh_token(
+        &self,
+        client: &Client,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        let presented = form.require("refresh_token")?;
+        let invalid =
+            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let row = self
+            .issuer
+            .find_refresh_token(presented)
+            .await?
+            .ok_or_else(invalid)?;
+        // Another client's token is refused without being burned (SEC-31).
+        if row.client_id != client.id || row.revoked_at.is_some() {
+            return Err(invalid());
+        }
+        if row.used_at.is_some() {
+            tracing::warn!(family = %row.family_id, client = %client.id, "refresh token reused; revoking its family");
+            self.issuer.revoke_family(&row.family_id).await?;
+            return Err(invalid());
+        }
+        let now = chrono::Utc::now().timestamp();
+        if now >= row.expires_at {
+            return Err(invalid());
+        }
+        let user_id = row.user_id.clone();
+        let user = self
+            .store
+            .run(move |c| store::find_user_by_id(c, &user_id))
+            .await?
+            .ok_or_else(invalid)?;
+        if !user.is_active || stamp_digest(&user.security_stamp) != row.stamp_digest {
+            self.issuer.revoke_family(&row.family_id).await?;
+            return Err(invalid());
+        }
+        let scopes = self.narrowed_scopes(client, &row, form)?;
+        let issued = self.issuer.user_tokens(
+            client,
+            &user,
+            &scopes,
+            row.auth_time,
+            // OpenID Connect Core §12.2: the same session as the original ID token; no nonce.
+            IdExtra {
+                nonce: None,
+                sid: row.session_id.clone(),
+            },
+        )?;
+        let token = secrets::random_token(32);
+        let successor = RefreshToken {
+            token_hash: secrets::hash_secret(&token),
+            created_at: now,
+            used_at: None,
+            revoked_at: None,
+            access_jti: issued.claims.jti.clone(),
+            access_exp: issued.claims.exp,
+            ..row.clone()
+        };
+        let spent = row.token_hash.clone();
+        let rotated = self
+            .store
+            .run(move |c| store::rotate_refresh_token(c, &spent, now, &successor))
+            .await?;
+        if !rotated {
+            tracing::warn!(family = %row.family_id, client = %client.id, "refresh token used concurrently; revoking its family");
+            self.issuer.revoke_family(&row.family_id).await?;
+            return Err(invalid());
+        }
+        Ok(self.issuer.respond(issued, Some(token)))
+    }
+
+    /// The original grant, less anything the client may no longer have or the catalogue no
+    /// longer knows, narrowed to `scope` when the request names one (it may not add any).
+    fn narrowed_scopes(
+        &self,
+        client: &Client,
+        row: &RefreshToken,
+        form: &Form,
+    ) -> Result<Scopes, OAuthError> {
+        let original = Scopes::granted(&row.scope).retain(|s| {
+            client.allowed_scopes.iter().any(|a| a == s) && self.settings.scopes.contains(s)
+        });
+        let Some(raw) = form.get("scope") else {
+            return Ok(original);
+        };
+        let requested = Scopes::parse(raw, &self.settings.scopes)
+            .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+        if !requested.is_subset(&original) {
+            return Err(OAuthError::invalid_scope(
+                "a refresh cannot add scopes to the original grant",
+            ));
+        }
+        Ok(requested)
+    }
+}

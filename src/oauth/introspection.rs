@@ -1,0 +1,104 @@
+//! Token introspection (RFC 7662).
+
+use super::access::{AccessVerifier, Rejected};
+use super::error::{ErrorCode, OAuthError};
+use super::form::Form;
+use super::issue::Issuer;
+use super::tokens::TokenKind;
+use crate::auth::secrets::stamp_digest;
+use crate::store::{self, Client};
+use serde_json::{Value, json};
+
+/// The introspection endpoint's service.
+#[derive(Clone)]
+pub struct Introspection {
+    access: AccessVerifier,
+    issuer: Issuer,
+}
+
+impl Introspection {
+    pub fn new(access: AccessVerifier, issuer: Issuer) -> Self {
+        Self { access, issuer }
+    }
+
+    /// RFC 7662 §2.2. Only confidential clients may ask; any of them may introspect access
+    /// tokens, refresh tokens only the client they were issued to. Anything not active is
+    /// exactly `{"active": false}`. `token_type` is the RFC 6749 §7.1 type (`Bearer`), and
+    /// `token_use` says which kind of token it is.
+    pub async fn introspect(&self, client: &Client, form: &Form) -> Result<Value, OAuthError> {
+        if client.is_public {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "introspection is for confidential clients",
+            ));
+        }
+        let token = form.require("token")?;
+        match TokenKind::of(token) {
+            TokenKind::Jwt => self.access_token(token).await,
+            TokenKind::Refresh => self.refresh_token(client, token).await,
+            TokenKind::Unknown => Ok(inactive()),
+        }
+    }
+
+    async fn access_token(&self, token: &str) -> Result<Value, OAuthError> {
+        match self.access.verify(token, false).await {
+            Ok(v) => {
+                let c = v.claims;
+                Ok(json!({
+                    "active": true,
+                    "token_type": "Bearer",
+                    "token_use": "access_token",
+                    "client_id": c.client_id,
+                    "sub": c.sub,
+                    "scope": c.scope,
+                    "exp": c.exp,
+                    "iat": c.iat,
+                    "iss": c.iss,
+                    "aud": c.aud,
+                    "jti": c.jti,
+                }))
+            }
+            Err(Rejected::Invalid(_)) => Ok(inactive()),
+            Err(Rejected::Unavailable) => Err(OAuthError::unavailable()),
+        }
+    }
+
+    async fn refresh_token(&self, client: &Client, token: &str) -> Result<Value, OAuthError> {
+        let Some(row) = self.issuer.find_refresh_token(token).await? else {
+            return Ok(inactive());
+        };
+        let now = chrono::Utc::now().timestamp();
+        if row.client_id != client.id
+            || row.used_at.is_some()
+            || row.revoked_at.is_some()
+            || now >= row.expires_at
+        {
+            return Ok(inactive());
+        }
+        let user_id = row.user_id.clone();
+        let user = self
+            .issuer
+            .store()
+            .run(move |c| store::find_user_by_id(c, &user_id))
+            .await?;
+        match user {
+            Some(u) if u.is_active && stamp_digest(&u.security_stamp) == row.stamp_digest => {
+                Ok(json!({
+                    "active": true,
+                    "token_use": "refresh_token",
+                    "client_id": row.client_id,
+                    "sub": row.user_id,
+                    "scope": row.scope,
+                    "exp": row.expires_at,
+                    "iat": row.created_at,
+                    "iss": self.issuer.settings().issuer,
+                }))
+            }
+            _ => Ok(inactive()),
+        }
+    }
+}
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}

@@ -1,0 +1,282 @@
+//! Issuing tokens: access tokens (RFC 9068), ID tokens (OpenID Connect Core §2), and the opaque,
+//! hashed refresh tokens of a family (RFC 9700 §4.14.2), with the family's revocation.
+
+use super::error::{ErrorCode, OAuthError};
+use super::revocations::{Revocations, RevokeError};
+use super::tokens::{AccessClaims, IdClaims, Subject, at_hash, issue_access_token, sign_id_token};
+use crate::auth::secrets::{self, stamp_digest};
+use crate::config::Settings;
+use crate::domain::Scopes;
+use crate::keys::KeyStore;
+use crate::store::{self, Client, RefreshToken, Store, User};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// An access token (and ID token when `openid` is granted) for a user.
+pub struct UserTokens {
+    pub access_token: String,
+    pub claims: AccessClaims,
+    pub id_token: Option<String>,
+}
+
+/// ID-token members that come from the authorization request and the browser session.
+#[derive(Default)]
+pub struct IdExtra {
+    pub nonce: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// Where a new refresh-token family starts from.
+pub struct FamilyStart<'a> {
+    pub client: &'a Client,
+    pub user: &'a User,
+    pub scopes: &'a Scopes,
+    pub auth_time: i64,
+    pub session_id: Option<String>,
+    pub access: &'a AccessClaims,
+}
+
+/// Signs and stores what the grants hand out.
+#[derive(Clone)]
+pub struct Issuer {
+    keys: Arc<KeyStore>,
+    settings: Arc<Settings>,
+    store: Store,
+    revocations: Revocations,
+}
+
+impl Issuer {
+    pub fn new(
+        keys: Arc<KeyStore>,
+        settings: Arc<Settings>,
+        store: Store,
+        revocations: Revocations,
+    ) -> Self {
+        Self {
+            keys,
+            settings,
+            store,
+            revocations,
+        }
+    }
+
+    /// RFC 6749 §4.4: a client's token for itself; `sub` is its id; no refresh or ID token.
+    pub fn client_token(
+        &self,
+        client: &Client,
+        scopes: &Scopes,
+    ) -> Result<TokenResponse, OAuthError> {
+        let subject = Subject {
+            sub: &client.id,
+            security_stamp: None,
+            auth_time: None,
+        };
+        let scope = scopes.to_space_delimited();
+        let (access_token, _) =
+            issue_access_token(&self.keys, &self.settings, &subject, &client.id, &scope)
+                .map_err(signing_failed)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.settings.access_token_ttl,
+            scope,
+            refresh_token: None,
+            id_token: None,
+        })
+    }
+
+    /// A user's access token, and an ID token when `openid` is granted.
+    pub fn user_tokens(
+        &self,
+        client: &Client,
+        user: &User,
+        scopes: &Scopes,
+        auth_time: i64,
+        extra: IdExtra,
+    ) -> Result<UserTokens, OAuthError> {
+        let subject = Subject {
+            sub: &user.id,
+            security_stamp: Some(&user.security_stamp),
+            auth_time: Some(auth_time),
+        };
+        let scope = scopes.to_space_delimited();
+        let (access_token, claims) =
+            issue_access_token(&self.keys, &self.settings, &subject, &client.id, &scope)
+                .map_err(signing_failed)?;
+        let id_token = if scopes.contains("openid") {
+            let id = id_claims(
+                &claims,
+                client,
+                user,
+                scopes,
+                auth_time,
+                &access_token,
+                extra,
+            );
+            Some(sign_id_token(&self.keys, &id).map_err(signing_failed)?)
+        } else {
+            None
+        };
+        Ok(UserTokens {
+            access_token,
+            claims,
+            id_token,
+        })
+    }
+
+    /// The token response for `tokens`, with `refresh_token` when one was issued.
+    pub fn respond(&self, tokens: UserTokens, refresh_token: Option<String>) -> TokenResponse {
+        TokenResponse {
+            access_token: tokens.access_token,
+            token_type: "Bearer",
+            expires_in: self.settings.access_token_ttl,
+            scope: tokens.claims.scope,
+            refresh_token,
+            id_token: tokens.id_token,
+        }
+    }
+
+    /// Stores the first refresh token of a new family; returns the token the client keeps and
+    /// the family's id.
+    pub async fn start_family(
+        &self,
+        start: FamilyStart<'_>,
+    ) -> Result<(String, String), OAuthError> {
+        let token = secrets::random_token(32);
+        let now = chrono::Utc::now().timestamp();
+        let row = RefreshToken {
+            token_hash: secrets::hash_secret(&token),
+            family_id: uuid::Uuid::new_v4().to_string(),
+            client_id: start.client.id.clone(),
+            user_id: start.user.id.clone(),
+            scope: start.scopes.to_space_delimited(),
+            stamp_digest: stamp_digest(&start.user.security_stamp),
+            auth_time: start.auth_time,
+            created_at: now,
+            expires_at: now + self.settings.refresh_token_ttl as i64,
+            used_at: None,
+            revoked_at: None,
+            access_jti: start.access.jti.clone(),
+            access_exp: start.access.exp,
+            session_id: start.session_id,
+        };
+        let family = row.family_id.clone();
+        self.store
+            .run(move |c| store::insert_refresh_token(c, &row))
+            .await?;
+        Ok((token, family))
+    }
+
+    /// The stored refresh token a presented one names, if any (absurdly long input is not
+    /// hashed).
+    pub async fn find_refresh_token(
+        &self,
+        presented: &str,
+    ) -> Result<Option<RefreshToken>, OAuthError> {
+        if presented.len() > 512 {
+            return Ok(None);
+        }
+        let hash = secrets::hash_secret(presented);
+        Ok(self
+            .store
+            .run(move |c| store::find_refresh_token(c, &hash))
+            .await?)
+    }
+
+    /// Revokes a refresh-token family and the access tokens issued from it.
+    pub async fn revoke_family(&self, family_id: &str) -> Result<(), OAuthError> {
+        let family = family_id.to_owned();
+        let now = chrono::Utc::now().timestamp();
+        let jtis = self
+            .store
+            .run(move |c| store::revoke_family(c, &family, now))
+            .await?;
+        self.revocations.publish(&jtis).await.map_err(revoke_failed)
+    }
+
+    /// Puts access tokens on the blocklist until their `exp`.
+    pub async fn revoke_access(&self, entries: Vec<(String, i64)>) -> Result<(), OAuthError> {
+        self.revocations
+            .revoke(entries)
+            .await
+            .map_err(revoke_failed)
+    }
+
+    /// Publishes revocations already written to the database.
+    pub async fn publish(&self, entries: &[(String, i64)]) -> Result<(), OAuthError> {
+        self.revocations
+            .publish(entries)
+            .await
+            .map_err(revoke_failed)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+fn id_claims(
+    access: &AccessClaims,
+    client: &Client,
+    user: &User,
+    scopes: &Scopes,
+    auth_time: i64,
+    access_token: &str,
+    extra: IdExtra,
+) -> IdClaims {
+    let with_email = scopes.contains("email");
+    IdClaims {
+        iss: access.iss.clone(),
+        sub: user.id.clone(),
+        aud: client.id.clone(),
+        azp: client.id.clone(),
+        exp: access.exp,
+        iat: access.iat,
+        auth_time,
+        at_hash: at_hash(access_token),
+        nonce: extra.nonce,
+        sid: extra.sid,
+        email: with_email.then(|| user.email.clone()),
+        email_verified: with_email.then_some(user.email_verified),
+        name: if scopes.contains("profile") {
+            user.name.clone()
+        } else {
+            None
+        },
+    }
+}
+
+fn revoke_failed(e: RevokeError) -> OAuthError {
+    match e {
+        RevokeError::Store(e) => e.into(),
+        RevokeError::Unpublished(detail) => {
+            tracing::error!(%detail, "a revocation could not be published");
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the revocation could not be completed; retry",
+            )
+        }
+    }
+}
+
+fn signing_failed(e: crate::keys::KeyError) -> OAuthError {
+    tracing::error!(error = %e, "signing a token failed");
+    OAuthError::server_error()
+}

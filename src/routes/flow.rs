@@ -1,0 +1,127 @@
+//! What the browser-facing routes share: their resources (405 pages), the login and consent
+//! pages of an authorization request, authorization responses, and the face their errors
+//! answer with.
+
+use crate::browser::pages::{self, ConsentPage, FormPostPage, LoginPage, ScopeItem};
+use crate::browser::session::Current;
+use crate::error::{AppError, PageError};
+use crate::oauth::authorize::{AuthorizationRequest, Params, Refusal, Response, ResponseMode};
+use crate::oauth::discovery::paths;
+use crate::oauth::interaction::Loaded;
+use crate::state::AppState;
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// Errors of the layers below, answered as an error page.
+pub trait OnPage<T> {
+    fn on_page(self) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<PageError>> OnPage<T> for Result<T, E> {
+    fn on_page(self) -> Result<T, PageError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// A browser-facing resource: any other method is a 405 page with `Allow` and the page headers
+/// (SEC-52: no state change on GET).
+pub fn page_resource(resource: actix_web::Resource, allow: &'static str) -> actix_web::Resource {
+    resource.default_service(web::to(move |_: HttpRequest| async move {
+        Err::<HttpResponse, AppError>(PageError::method_not_allowed(allow).into())
+    }))
+}
+
+/// Back to the authorization endpoint with `params`, as a GET (303).
+pub fn continue_at_authorize(
+    state: &AppState,
+    params: &Params,
+    cookies: Vec<Cookie<'static>>,
+) -> HttpResponse {
+    let next = format!(
+        "{}?{}",
+        state.settings.endpoint(paths::AUTHORIZE),
+        params.encode()
+    );
+    pages::redirect(true, &next, cookies)
+}
+
+/// An authorization request that cannot go on: an error page when the client or redirect URI
+/// is in doubt, otherwise an error response to the client.
+pub fn refusal(loaded: Loaded, after_post: bool) -> Result<HttpResponse, PageError> {
+    match loaded {
+        Loaded::Refused(Refusal::Page(message)) => Err(PageError::bad_request(message)),
+        Loaded::Refused(Refusal::Redirect(response)) => Ok(respond(&response, after_post)),
+        Loaded::Store(e) => Err(e.into()),
+    }
+}
+
+/// Sends an authorization response to the client: a redirect (`query`) or an auto-submitting
+/// form (`form_post`).
+pub fn respond(response: &Response, after_post: bool) -> HttpResponse {
+    match response.target.mode {
+        ResponseMode::Query => pages::redirect(after_post, &response.query_url(), vec![]),
+        ResponseMode::FormPost => pages::form_post(&FormPostPage {
+            action: &response.target.redirect_uri,
+            params: response
+                .params
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect(),
+        }),
+    }
+}
+
+/// What the login page shows besides the form: its status, an error, the username typed.
+pub struct LoginForm<'a> {
+    pub status: StatusCode,
+    pub error: Option<&'a str>,
+    pub username: &'a str,
+}
+
+/// The login page for `request`, its CSRF token bound to the session and the request.
+pub fn login_page(
+    request: &AuthorizationRequest,
+    current: &Current,
+    form: LoginForm<'_>,
+    cookies: Vec<Cookie<'static>>,
+) -> HttpResponse {
+    let encoded = request.params.encode();
+    let csrf = current.csrf_token("login", &encoded);
+    pages::page(
+        form.status,
+        &LoginPage {
+            client_name: &request.client.name,
+            error: form.error,
+            csrf_token: &csrf,
+            request: &encoded,
+            username: form.username,
+        },
+        cookies,
+    )
+}
+
+/// The consent page for `request`, its CSRF token bound to the session and the request.
+pub fn consent_page(request: &AuthorizationRequest, current: &Current) -> HttpResponse {
+    let encoded = request.params.encode();
+    let csrf = current.csrf_token("consent", &encoded);
+    let email = current.user.as_ref().map_or("", |u| u.email.as_str());
+    pages::page(
+        StatusCode::OK,
+        &ConsentPage {
+            client_name: &request.client.name,
+            email,
+            scopes: request
+                .scopes
+                .iter()
+                .map(|s| ScopeItem {
+                    name: s.to_owned(),
+                    description: pages::describe_scope(s),
+                })
+                .collect(),
+            csrf_token: &csrf,
+            request: &encoded,
+        },
+        vec![],
+    )
+}

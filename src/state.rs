@@ -1,0 +1,144 @@
+//! The composition root: builds every service once and hands each the narrow parts it uses.
+//! Nothing below the routes imports this module.
+
+use crate::admin::Admin;
+use crate::auth::end_all::EndAll;
+use crate::auth::password::PasswordHasher;
+use crate::auth::principal::Authenticator;
+use crate::auth::rate_limit::{Limiter, LoginLimits};
+use crate::auth::sign_in::SignIn;
+use crate::browser::session::Sessions;
+use crate::config::Settings;
+use crate::ephemeral::Ephemeral;
+use crate::keys::KeyStore;
+use crate::oauth::access::AccessVerifier;
+use crate::oauth::client_auth::Clients;
+use crate::oauth::discovery::Metadata;
+use crate::oauth::grants::TokenEndpoint;
+use crate::oauth::interaction::Interaction;
+use crate::oauth::introspection::Introspection;
+use crate::oauth::issue::Issuer;
+use crate::oauth::revocation::Revocation;
+use crate::oauth::revocations::Revocations;
+use crate::store::Store;
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the routes work with; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub keys: Arc<KeyStore>,
+    pub metadata: Metadata,
+    pub clients: Clients,
+    pub tokens: TokenEndpoint,
+    pub revocation: Revocation,
+    pub introspection: Introspection,
+    pub interaction: Interaction,
+    pub sessions: Sessions,
+    pub sign_in: SignIn,
+    pub principals: Authenticator,
+    pub end_all: EndAll,
+    pub admin: Admin,
+    revocations: Revocations,
+    ephemeral: Ephemeral,
+}
+
+impl AppState {
+    /// Connects the database (running migrations) and opens the keys directory (blocking work,
+    /// done on the blocking pool), then builds the services.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
+            .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
+        let s = settings.clone();
+        let (store, keys, passwords) = tokio::task::spawn_blocking(move || {
+            let store = Store::connect(&s)
+                .map_err(|e| anyhow::anyhow!("configuration key `database_url`: {e}"))?;
+            let applied = store
+                .run_migrations()
+                .context("running database migrations")?;
+            if applied > 0 {
+                tracing::info!(applied, "database migrations applied");
+            }
+            let keys = Arc::new(KeyStore::open(&s.keys_dir, s.max_signed_token_lifetime())?);
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            anyhow::Ok((store, keys, PasswordHasher::new(cores)?))
+        })
+        .await??;
+        let state = Self::assemble(settings, store, keys, passwords, ephemeral);
+        // The in-process blocklist starts from the database; a shared one fills itself on the
+        // first lookup that finds it empty.
+        if !state.ephemeral.is_shared() {
+            state
+                .revocations
+                .warm_up()
+                .await
+                .context("loading revoked tokens")?;
+        }
+        Ok(state)
+    }
+
+    fn assemble(
+        settings: Arc<Settings>,
+        store: Store,
+        keys: Arc<KeyStore>,
+        passwords: PasswordHasher,
+        ephemeral: Ephemeral,
+    ) -> Self {
+        let revocations = Revocations::new(store.clone(), ephemeral.clone());
+        let clients = Clients::new(store.clone());
+        let limits = LoginLimits {
+            per_ip: settings.login_limit_per_ip,
+            per_user: settings.login_limit_per_user,
+            window: Duration::from_secs(settings.login_limit_window),
+        };
+        let limiter = Limiter::new(ephemeral.clone(), limits);
+        let sign_in = SignIn::new(store.clone(), passwords.clone(), limiter);
+        let access = AccessVerifier::new(
+            keys.clone(),
+            &settings,
+            revocations.clone(),
+            ephemeral.clone(),
+            store.clone(),
+        );
+        let issuer = Issuer::new(
+            keys.clone(),
+            settings.clone(),
+            store.clone(),
+            revocations.clone(),
+        );
+        let end_all = EndAll::new(store.clone(), ephemeral.clone());
+        Self {
+            metadata: Metadata::build(&settings),
+            tokens: TokenEndpoint::new(
+                settings.clone(),
+                store.clone(),
+                clients.clone(),
+                issuer.clone(),
+                sign_in.clone(),
+            ),
+            revocation: Revocation::new(access.clone(), issuer.clone()),
+            introspection: Introspection::new(access.clone(), issuer),
+            interaction: Interaction::new(
+                settings.clone(),
+                keys.clone(),
+                store.clone(),
+                clients.clone(),
+            ),
+            sessions: Sessions::new(store.clone(), settings.clone()),
+            principals: Authenticator::new(access),
+            admin: Admin::new(settings.clone(), store.clone(), end_all.clone()),
+            end_all,
+            sign_in,
+            clients,
+            revocations,
+            ephemeral,
+            settings,
+            store,
+            keys,
+        }
+    }
+}
