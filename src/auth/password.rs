@@ -14,8 +14,11 @@ const M_COST: u32 = 19_456;
 const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 
+#[allow(
+    clippy::expect_used,
+    reason = "a start-up invariant: the parameters are constants within argon2's limits"
+)]
 fn argon2() -> Argon2<'static> {
-    // The parameters are constants within argon2's limits.
     let params = Params::new(M_COST, T_COST, P_COST, None).expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }

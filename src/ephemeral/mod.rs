@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use memory::Memory;
-pub use redis::{RedisState, store_user_blocking};
+pub use redis::RedisState;
 
 /// What the security-stamp cache keeps about a user: whether they may use tokens, and the
 /// digest of their current stamp.

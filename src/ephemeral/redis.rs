@@ -273,19 +273,3 @@ fn user_status_cmd(key: &str, status: &UserStatus, only_if_absent: bool) -> redi
     }
     cmd
 }
-
-/// Stores a user's new status from the CLI (a separate, synchronous process).
-pub fn store_user_blocking(
-    url: &str,
-    prefix: &str,
-    user_id: &str,
-    status: &UserStatus,
-) -> Result<(), Unavailable> {
-    let client = redis::Client::open(url).map_err(|e| Unavailable(e.to_string()))?;
-    let mut conn = client
-        .get_connection_with_timeout(Duration::from_secs(2))
-        .map_err(|e| Unavailable(e.to_string()))?;
-    user_status_cmd(&format!("{prefix}user:{user_id}"), status, false)
-        .query::<()>(&mut conn)
-        .map_err(|e| Unavailable(e.to_string()))
-}

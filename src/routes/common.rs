@@ -2,34 +2,17 @@
 //! header, the client's address.
 
 use crate::auth::rate_limit;
-use crate::error::no_store;
 use crate::oauth::error::{OAuthError, Reason};
 use crate::oauth::form::Form;
 use crate::state::AppState;
 use crate::store::Client;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The largest form body accepted; real ones are a few hundred bytes.
 const MAX_BODY: usize = 16 * 1024;
-
-/// A resource answering POST with `handler` and 405 with `Allow` to anything else.
-pub fn post_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::post().to(handler))
-        .default_service(web::to(|| async {
-            no_store(HttpResponse::MethodNotAllowed())
-                .insert_header((header::ALLOW, "POST"))
-                .finish()
-        }))
-}
 
 pub fn is_form(req: &HttpRequest) -> bool {
     let content_type = req

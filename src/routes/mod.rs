@@ -15,6 +15,7 @@ mod userinfo;
 mod well_known;
 
 use crate::config::Settings;
+use crate::error::no_store;
 use actix_cors::Cors;
 use actix_web::middleware::Condition;
 use actix_web::{HttpResponse, Resource, web};
@@ -63,6 +64,15 @@ pub fn cors(settings: &Settings) -> Condition<Cors> {
     Condition::new(!settings.cors_origins.is_empty(), cors)
 }
 
+/// A resource that answers 405 with `Allow` to the methods it does not route.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        no_store(HttpResponse::MethodNotAllowed())
+            .insert_header((actix_web::http::header::ALLOW, allow))
+            .finish()
+    }))
+}
+
 /// A resource that answers GET (and HEAD) with `handler` and 405 with `Allow` to other methods.
 fn get_only<F, Args>(path: &str, handler: F) -> Resource
 where
@@ -70,11 +80,15 @@ where
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(|| async {
-            HttpResponse::MethodNotAllowed()
-                .insert_header((actix_web::http::header::ALLOW, "GET, HEAD"))
-                .finish()
-        }))
+    resource(path, "GET, HEAD").route(web::get().to(handler))
+}
+
+/// A resource answering POST with `handler` and 405 with `Allow` to anything else.
+fn post_only<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    resource(path, "POST").route(web::post().to(handler))
 }

@@ -1,6 +1,7 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662): client-authenticated form POSTs.
 
-use super::common::{authenticated_form, post_only};
+use super::common::authenticated_form;
+use super::post_only;
 use crate::config::Settings;
 use crate::error::{AppError, no_store};
 use crate::oauth::discovery::paths;

@@ -1,6 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2).
 
-use super::common::{authorization, client_ip, post_only, read_form};
+use super::common::{authorization, client_ip, read_form};
+use super::post_only;
 use crate::config::Settings;
 use crate::error::{AppError, no_store};
 use crate::oauth::discovery::paths;

@@ -1,27 +1,22 @@
 //! UserInfo (OpenID Connect Core §5.3) and "log out everywhere": bearer-token endpoints.
 
-use super::common::{is_form, post_only};
+use super::common::is_form;
 use super::extract::{authenticate, bearer_header, refused};
+use super::post_only;
 use crate::auth::principal::Principal;
 use crate::config::Settings;
 use crate::error::{AppError, BearerError, no_store};
 use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.service(
-        web::resource(paths::USERINFO)
+        super::resource(paths::USERINFO, "GET, HEAD, POST")
             .wrap(super::cors(settings))
             .route(web::get().to(get_userinfo))
-            .route(web::post().to(post_userinfo))
-            .default_service(web::to(|| async {
-                HttpResponse::MethodNotAllowed()
-                    .insert_header((header::ALLOW, "GET, HEAD, POST"))
-                    .finish()
-            })),
+            .route(web::post().to(post_userinfo)),
     )
     .service(post_only(paths::LOGOUT_ALL, post_logout_all));
 }

@@ -2,8 +2,10 @@
 
 mod authorization_codes;
 mod clients;
+mod consents;
 mod pool;
 mod refresh_tokens;
+mod roles;
 pub mod schema;
 mod sessions;
 mod users;
@@ -13,19 +15,21 @@ pub use authorization_codes::{
     record_code_issuance, redeem_authorization_code,
 };
 pub use clients::{Client, NewClient, find_client, insert_client};
+pub use consents::{find_consent, save_consent};
 pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{
     RefreshToken, RevokedJti, delete_expired, find_refresh_token, insert_refresh_token,
     insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens, rotate_refresh_token,
     unexpired_revoked,
 };
+pub use roles::{assign_role, find_user_roles};
 pub use sessions::{
-    Session, delete_expired_sessions, delete_session, delete_user_sessions, find_consent,
-    find_session, replace_session, save_consent, session_live_by_sid, touch_session,
+    Session, delete_expired_sessions, delete_session, delete_user_sessions, find_session,
+    replace_session, session_live_by_sid, touch_session,
 };
 pub use users::{
-    NewUser, User, end_all_sessions, find_user_by_email, find_user_by_id, find_user_roles,
-    insert_user, set_security_stamp, set_user_active, update_password_hash,
+    NewUser, User, end_all_sessions, find_user_by_email, find_user_by_id, insert_user,
+    set_security_stamp, set_user_active, update_password_hash,
 };
 
 /// What can go wrong in storage, as the layers above need to tell it apart.
@@ -68,8 +72,15 @@ fn sqlite_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
 }
 
-/// Current time in UTC, truncated to microseconds so both backends store it identically.
+/// Current time in UTC, truncated to microseconds so both backends store it identically (the
+/// `Timestamp` columns of the first tables: users, clients, roles). Tables added since, and every
+/// table to come, store times as `BigInt` unix seconds in UTC, compared with `unix_now()`.
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// Now, in unix seconds (UTC): the one time representation of every table after the first.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
 }

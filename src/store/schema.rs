@@ -1,5 +1,7 @@
 // Portable column types only (TEXT ids, Timestamp in UTC, Bool, BigInt): the same schema
-// serves SQLite and PostgreSQL through `DbConnection`.
+// serves SQLite and PostgreSQL through `DbConnection`. Times: `Timestamp` in the first tables
+// (users, clients, roles); `BigInt` unix seconds (UTC) in every table since and every table to
+// come (`store::unix_now()`), compared as integers on both backends.
 
 diesel::table! {
     users (id) {

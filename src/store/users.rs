@@ -1,4 +1,4 @@
-use super::schema::{roles, user_roles, users};
+use super::schema::users;
 use super::{DbConnection, StoreError, now};
 use diesel::prelude::*;
 
@@ -65,36 +65,10 @@ pub fn insert_user(
                 other => other,
             })?;
         for name in role_names {
-            let role_id = find_or_insert_role(conn, name)?;
-            diesel::insert_into(user_roles::table)
-                .values((
-                    user_roles::user_id.eq(&new.id),
-                    user_roles::role_id.eq(role_id),
-                ))
-                .execute(conn)?;
+            super::roles::assign_role(conn, &new.id, name)?;
         }
         Ok(())
     })
-}
-
-fn find_or_insert_role(conn: &mut DbConnection, name: &str) -> Result<String, StoreError> {
-    let existing = roles::table
-        .filter(roles::name.eq(name))
-        .select(roles::id)
-        .first::<String>(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    diesel::insert_into(roles::table)
-        .values((
-            roles::id.eq(&id),
-            roles::name.eq(name),
-            roles::created_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(id)
 }
 
 pub fn find_user_by_email(
@@ -114,16 +88,6 @@ pub fn find_user_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<User>
         .select(User::as_select())
         .first(conn)
         .optional()?)
-}
-
-/// The names of the user's global roles, sorted.
-pub fn find_user_roles(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, StoreError> {
-    Ok(user_roles::table
-        .inner_join(roles::table)
-        .filter(user_roles::user_id.eq(user_id))
-        .select(roles::name)
-        .order(roles::name.asc())
-        .load(conn)?)
 }
 
 /// Replaces the security stamp: every token carrying the old one stops working.

@@ -1,4 +1,9 @@
 //! One integration binary: the real server over HTTP and the real `irongate` binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on what they did not expect"
+)]
 
 mod authorize;
 mod browser;
