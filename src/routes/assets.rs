@@ -6,12 +6,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::get_only(paths::STYLESHEET, || async {
+    cfg.service(super::only(paths::STYLESHEET, super::Only::Get, || async {
         asset(STYLESHEET, "text/css; charset=utf-8")
     }))
-    .service(super::get_only(paths::FORM_POST_SCRIPT, || async {
-        asset(FORM_POST_SCRIPT, "text/javascript; charset=utf-8")
-    }));
+    .service(super::only(
+        paths::FORM_POST_SCRIPT,
+        super::Only::Get,
+        || async { asset(FORM_POST_SCRIPT, "text/javascript; charset=utf-8") },
+    ));
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> HttpResponse {

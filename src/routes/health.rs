@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use std::time::Duration;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::get_only(paths::HEALTHZ, get_healthz))
-        .service(super::get_only(paths::READYZ, get_readyz));
+    cfg.service(super::only(paths::HEALTHZ, super::Only::Get, get_healthz))
+        .service(super::only(paths::READYZ, super::Only::Get, get_readyz));
 }
 
 /// The process is up (liveness).

@@ -23,26 +23,46 @@ struct Checked {
     request: AuthorizationRequest,
 }
 
+/// A form that does not go on: an error page, or the refusal the client is sent.
+enum Stop {
+    Page(PageError),
+    Respond(HttpResponse),
+}
+
+impl<E: Into<PageError>> From<E> for Stop {
+    fn from(e: E) -> Self {
+        Stop::Page(e.into())
+    }
+}
+
+impl Stop {
+    fn answer(self) -> Result<HttpResponse, AppError> {
+        match self {
+            Stop::Page(e) => Err(e.into()),
+            Stop::Respond(response) => Ok(response),
+        }
+    }
+}
+
 /// Reads the form and accepts it only when its CSRF token is the session's token for `purpose`
 /// over the request it carries (otherwise the 403 page, and nothing changes); then validates
-/// that request again from scratch. `Err(Ok(response))`: the request itself is refused.
+/// that request again from scratch.
 async fn checked(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
     purpose: &str,
-) -> Result<Result<Checked, HttpResponse>, PageError> {
+) -> Result<Checked, Stop> {
     if state.sessions.from_another_site(req) {
-        return Err(PageError::forbidden());
+        return Err(PageError::forbidden().into());
     }
-    let body = read_form_body(req, payload).await.on_page()?;
-    let form = Form::parse(&body).on_page()?;
+    let body = read_form_body(req, payload).await?;
+    let form = Form::parse(&body)?;
     let raw = form.get("request").unwrap_or("");
     let current = state
         .sessions
         .current(req)
-        .await
-        .on_page()?
+        .await?
         .filter(|c| c.csrf_ok(form.get("csrf_token"), purpose, raw))
         .ok_or_else(PageError::forbidden)?;
     let request = match state
@@ -51,13 +71,18 @@ async fn checked(
         .await
     {
         Ok(request) => request,
-        Err(loaded) => return refusal(loaded, true).map(Err),
+        Err(loaded) => {
+            return Err(match refusal(loaded, true) {
+                Ok(response) => Stop::Respond(response),
+                Err(e) => Stop::Page(e),
+            });
+        }
     };
-    Ok(Ok(Checked {
+    Ok(Checked {
         form,
         current,
         request,
-    }))
+    })
 }
 
 pub async fn post_login(
@@ -69,9 +94,9 @@ pub async fn post_login(
         form,
         current,
         request,
-    } = match checked(&state, &req, payload, "login").await? {
+    } = match checked(&state, &req, payload, "login").await {
         Ok(c) => c,
-        Err(response) => return Ok(response),
+        Err(stop) => return stop.answer(),
     };
     let username = form.get("username").unwrap_or("").trim();
     let password = form.get("password").unwrap_or("");
@@ -147,14 +172,11 @@ pub async fn post_consent(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Checked {
-        form,
-        current,
-        request,
-    } = match checked(&state, &req, payload, "consent").await? {
+    let c = match checked(&state, &req, payload, "consent").await {
         Ok(c) => c,
-        Err(response) => return Ok(response),
+        Err(stop) => return stop.answer(),
     };
+    let (form, current, request) = (c.form, c.current, c.request);
     let signed_in = current.signed_in().ok_or_else(PageError::forbidden)?;
     // The sign-in may have aged past `max_age` while the page was open: start over.
     if state.interaction.sign_in_again(&request, signed_in) {

@@ -73,22 +73,23 @@ fn resource(path: &str, allow: &'static str) -> Resource {
     }))
 }
 
-/// A resource that answers GET (and HEAD) with `handler` and 405 with `Allow` to other methods.
-fn get_only<F, Args>(path: &str, handler: F) -> Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    resource(path, "GET, HEAD").route(web::get().to(handler))
+/// The one method a resource answers.
+#[derive(Clone, Copy)]
+enum Only {
+    /// GET, and HEAD with it.
+    Get,
+    Post,
 }
 
-/// A resource answering POST with `handler` and 405 with `Allow` to anything else.
-fn post_only<F, Args>(path: &str, handler: F) -> Resource
+/// A resource that answers one method with `handler`, and 405 with `Allow` to the others.
+fn only<F, Args>(path: &str, method: Only, handler: F) -> Resource
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    resource(path, "POST").route(web::post().to(handler))
+    match method {
+        Only::Get => resource(path, "GET, HEAD").route(web::get().to(handler)),
+        Only::Post => resource(path, "POST").route(web::post().to(handler)),
+    }
 }

@@ -1,7 +1,7 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662): client-authenticated form POSTs.
 
 use super::common::authenticated_form;
-use super::post_only;
+use super::{Only, only};
 use crate::config::Settings;
 use crate::error::{AppError, no_store};
 use crate::oauth::discovery::paths;
@@ -9,8 +9,10 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
-    cfg.service(post_only(paths::REVOCATION, post_revoke).wrap(super::cors(settings)))
-        .service(post_only(paths::INTROSPECTION, post_introspect).wrap(super::cors(settings)));
+    cfg.service(only(paths::REVOCATION, Only::Post, post_revoke).wrap(super::cors(settings)))
+        .service(
+            only(paths::INTROSPECTION, Only::Post, post_introspect).wrap(super::cors(settings)),
+        );
 }
 
 async fn post_revoke(

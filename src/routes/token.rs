@@ -1,7 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2).
 
 use super::common::{authorization, client_ip, read_form};
-use super::post_only;
+use super::{Only, only};
 use crate::config::Settings;
 use crate::error::{AppError, no_store};
 use crate::oauth::discovery::paths;
@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
-    cfg.service(post_only(paths::TOKEN, post_token).wrap(super::cors(settings)));
+    cfg.service(only(paths::TOKEN, Only::Post, post_token).wrap(super::cors(settings)));
 }
 
 async fn post_token(

@@ -2,7 +2,7 @@
 
 use super::common::is_form;
 use super::extract::{authenticate, bearer_header, refused};
-use super::post_only;
+use super::{Only, only};
 use crate::auth::principal::Principal;
 use crate::config::Settings;
 use crate::error::{AppError, BearerError, no_store};
@@ -18,7 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .route(web::get().to(get_userinfo))
             .route(web::post().to(post_userinfo)),
     )
-    .service(post_only(paths::LOGOUT_ALL, post_logout_all));
+    .service(only(paths::LOGOUT_ALL, Only::Post, post_logout_all));
 }
 
 async fn get_userinfo(

@@ -7,11 +7,18 @@ use bytes::Bytes;
 
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.service(
-        super::get_only(paths::OPENID_CONFIGURATION, get_openid_configuration)
+        super::only(
+            paths::OPENID_CONFIGURATION,
+            super::Only::Get,
+            get_openid_configuration,
+        )
+        .wrap(super::cors(settings)),
+    )
+    .service(
+        super::only(paths::OAUTH_METADATA, super::Only::Get, get_oauth_metadata)
             .wrap(super::cors(settings)),
     )
-    .service(super::get_only(paths::OAUTH_METADATA, get_oauth_metadata).wrap(super::cors(settings)))
-    .service(super::get_only(paths::JWKS, get_jwks).wrap(super::cors(settings)));
+    .service(super::only(paths::JWKS, super::Only::Get, get_jwks).wrap(super::cors(settings)));
 }
 
 async fn get_openid_configuration(state: web::Data<AppState>) -> HttpResponse {

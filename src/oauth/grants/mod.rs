@@ -84,15 +84,28 @@ impl TokenEndpoint {
             client.allowed_scopes.iter().map(String::as_str),
             &self.settings.scopes,
         );
+        self.requested_within(
+            form,
+            allowed,
+            "a requested scope is not allowed for this client",
+        )
+    }
+
+    /// The scopes the form's `scope` names, which must all be within `allowed` (else
+    /// `invalid_scope` saying `beyond`); all of `allowed` when the form names none.
+    fn requested_within(
+        &self,
+        form: &Form,
+        allowed: Scopes,
+        beyond: &'static str,
+    ) -> Result<Scopes, OAuthError> {
         let Some(raw) = form.get("scope") else {
             return Ok(allowed);
         };
         let requested = Scopes::parse(raw, &self.settings.scopes)
             .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
         if !requested.is_subset(&allowed) {
-            return Err(OAuthError::invalid_scope(
-                "a requested scope is not allowed for this client",
-            ));
+            return Err(OAuthError::invalid_scope(beyond));
         }
         Ok(requested)
     }

@@ -92,16 +92,10 @@ impl TokenEndpoint {
         let original = Scopes::granted(&row.scope).retain(|s| {
             client.allowed_scopes.iter().any(|a| a == s) && self.settings.scopes.contains(s)
         });
-        let Some(raw) = form.get("scope") else {
-            return Ok(original);
-        };
-        let requested = Scopes::parse(raw, &self.settings.scopes)
-            .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
-        if !requested.is_subset(&original) {
-            return Err(OAuthError::invalid_scope(
-                "a refresh cannot add scopes to the original grant",
-            ));
-        }
-        Ok(requested)
+        self.requested_within(
+            form,
+            original,
+            "a refresh cannot add scopes to the original grant",
+        )
     }
 }
