@@ -212,3 +212,37 @@ fn other_values_are_validated() {
             .contains("cors_allow_credentials")
     );
 }
+
+#[test]
+fn the_keys_and_their_variables_are_the_documented_ones() {
+    let vars: Vec<String> = Raw::keys().iter().map(|k| env_var(k)).collect();
+    let mut expected = [
+        "IRONGATE_ISSUER",
+        "IRONGATE_BIND",
+        "IRONGATE_DATABASE_URL",
+        "IRONGATE_REDIS_URL",
+        "IRONGATE_REDIS_PREFIX",
+        "IRONGATE_KEYS_DIR",
+        "IRONGATE_KEY_POLL_INTERVAL",
+        "IRONGATE_ACCESS_TOKEN_TTL",
+        "IRONGATE_REFRESH_TOKEN_TTL",
+        "IRONGATE_AUDIENCE",
+        "IRONGATE_SCOPES",
+        "IRONGATE_LOGIN_LIMIT_PER_IP",
+        "IRONGATE_LOGIN_LIMIT_PER_USER",
+        "IRONGATE_LOGIN_LIMIT_WINDOW",
+        "IRONGATE_TRUSTED_PROXIES",
+        "IRONGATE_CORS_ORIGINS",
+        "IRONGATE_CORS_ALLOW_CREDENTIALS",
+        "IRONGATE_SESSION_IDLE_TIMEOUT",
+        "IRONGATE_SESSION_LIFETIME",
+        "IRONGATE_GOOGLE_CLIENT_ID",
+        "IRONGATE_GOOGLE_CLIENT_SECRET",
+        "IRONGATE_GOOGLE_ISSUER",
+    ];
+    expected.sort_unstable();
+    let mut vars = vars;
+    vars.sort_unstable();
+    assert_eq!(vars, expected);
+    assert!(Raw::keys().contains(&"google.client_id".to_string()));
+}
