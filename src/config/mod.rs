@@ -52,9 +52,24 @@ impl std::fmt::Debug for GoogleSettings {
     }
 }
 
-/// The validated configuration every command runs with.
+/// The validated configuration every command runs with, in sections. The keys of the file and
+/// the environment stay flat (`access_token_ttl`, `IRONGATE_ACCESS_TOKEN_TTL`); each section
+/// names the keys it comes from.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub keys: KeySettings,
+    pub tokens: TokenSettings,
+    pub login: LoginSettings,
+    pub sessions: SessionSettings,
+    pub cors: CorsSettings,
+    /// `google.client_id`, `google.client_secret`, `google.issuer`: set when both the id and
+    /// the secret are.
+    pub google: Option<GoogleSettings>,
+
+    // Flat copies of the values above, while the call sites move to the sections.
     pub issuer: String,
     pub bind: String,
     pub database_url: String,
@@ -73,11 +88,81 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
     pub cors_allow_credentials: bool,
-    /// Seconds a browser session may sit unused before it ends.
     pub session_idle_timeout: u64,
-    /// Seconds a browser session lasts at most, used or not.
     pub session_lifetime: u64,
-    pub google: Option<GoogleSettings>,
+}
+
+/// `issuer`, `bind`.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The `iss` of every token and the base of every endpoint URL.
+    pub issuer: String,
+    pub bind: String,
+}
+
+/// `database_url`.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    /// The backend the URL's scheme selects.
+    pub kind: DatabaseKind,
+}
+
+/// `redis_url`, `redis_prefix`.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// `None`: revocation lists, counters and caches live in process.
+    pub url: Option<String>,
+    pub prefix: String,
+}
+
+/// `keys_dir`, `key_poll_interval`.
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    pub dir: PathBuf,
+    /// Seconds between looks for keys rotated by another process.
+    pub poll_interval: u64,
+}
+
+/// `access_token_ttl`, `refresh_token_ttl`, `audience`, `scopes`.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// Seconds.
+    pub access_ttl: u64,
+    /// Seconds, the absolute lifetime of a refresh-token family.
+    pub refresh_ttl: u64,
+    pub audience: String,
+    pub scopes: ScopeCatalogue,
+}
+
+/// `login_limit_per_ip`, `login_limit_per_user`, `login_limit_window`, `trusted_proxies`.
+#[derive(Debug, Clone)]
+pub struct LoginSettings {
+    /// Sign-in attempts per client IP per window; 0 turns the limit off.
+    pub limit_per_ip: u32,
+    /// Failed sign-ins per username per window; 0 turns the limit off.
+    pub limit_per_user: u32,
+    /// Seconds.
+    pub limit_window: u64,
+    /// Networks whose `X-Forwarded-For` is believed for the client IP.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// `session_idle_timeout`, `session_lifetime`.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Seconds a browser session may sit unused before it ends.
+    pub idle_timeout: u64,
+    /// Seconds a browser session lasts at most, used or not.
+    pub lifetime: u64,
+}
+
+/// `cors_origins`, `cors_allow_credentials`.
+#[derive(Debug, Clone)]
+pub struct CorsSettings {
+    /// Exact origins, or `*`.
+    pub origins: Vec<String>,
+    pub allow_credentials: bool,
 }
 
 impl Settings {
@@ -123,19 +208,22 @@ impl Settings {
 
     /// An endpoint URL under the issuer (`path` starts with `/`).
     pub fn endpoint(&self, path: &str) -> String {
-        format!("{}{}", self.issuer.trim_end_matches('/'), path)
+        let settings = self; // read like a call site, so the rename script moves it with them
+        format!("{}{}", settings.issuer.trim_end_matches('/'), path)
     }
 
     /// The issuer's origin (`scheme://host[:port]`, RFC 6454), as browsers send it in `Origin`.
     pub fn issuer_origin(&self) -> String {
-        url::Url::parse(&self.issuer)
+        let settings = self; // read like a call site, so the rename script moves it with them
+        url::Url::parse(&settings.issuer)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default()
     }
 
     /// Whether cookies must be `Secure` and `__Host-` prefixed.
     pub fn issuer_is_https(&self) -> bool {
-        self.issuer.starts_with("https://")
+        let settings = self; // read like a call site, so the rename script moves it with them
+        settings.issuer.starts_with("https://")
     }
 
     /// The longest time a token signed by a key can stay valid (for pruning rotated keys).

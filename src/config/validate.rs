@@ -2,8 +2,9 @@
 //! judged in a fixed order, which decides the one named when several are wrong.
 
 use super::{
-    ConfigError, DatabaseKind, Flag, Given, GoogleSettings, List, Raw, RawGoogle, Settings, Text,
-    Whole, err,
+    ConfigError, CorsSettings, DatabaseKind, DatabaseSettings, Flag, Given, GoogleSettings,
+    KeySettings, List, LoginSettings, Raw, RawGoogle, RedisSettings, ServerSettings,
+    SessionSettings, Settings, Text, TokenSettings, Whole, err,
 };
 use crate::domain::ScopeCatalogue;
 use ipnet::IpNet;
@@ -91,26 +92,59 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
     let session_lifetime = ranged("session_lifetime", session_lifetime, 43_200, 1, 31_536_000)?;
     let google = google_settings(google)?;
     Ok(Settings {
-        issuer,
-        bind,
-        database_url,
+        issuer: issuer.clone(),
+        bind: bind.clone(),
+        database_url: database_url.clone(),
         database_kind,
-        redis_url,
-        redis_prefix,
-        keys_dir,
+        redis_url: redis_url.clone(),
+        redis_prefix: redis_prefix.clone(),
+        keys_dir: keys_dir.clone(),
         key_poll_interval,
         access_token_ttl,
         refresh_token_ttl,
-        audience,
-        scopes,
+        audience: audience.clone(),
+        scopes: scopes.clone(),
         login_limit_per_ip,
         login_limit_per_user,
         login_limit_window,
-        trusted_proxies,
-        cors_origins,
+        trusted_proxies: trusted_proxies.clone(),
+        cors_origins: cors_origins.clone(),
         cors_allow_credentials,
         session_idle_timeout,
         session_lifetime,
+        server: ServerSettings { issuer, bind },
+        database: DatabaseSettings {
+            url: database_url,
+            kind: database_kind,
+        },
+        redis: RedisSettings {
+            url: redis_url,
+            prefix: redis_prefix,
+        },
+        keys: KeySettings {
+            dir: keys_dir,
+            poll_interval: key_poll_interval,
+        },
+        tokens: TokenSettings {
+            access_ttl: access_token_ttl,
+            refresh_ttl: refresh_token_ttl,
+            audience,
+            scopes,
+        },
+        login: LoginSettings {
+            limit_per_ip: login_limit_per_ip,
+            limit_per_user: login_limit_per_user,
+            limit_window: login_limit_window,
+            trusted_proxies,
+        },
+        sessions: SessionSettings {
+            idle_timeout: session_idle_timeout,
+            lifetime: session_lifetime,
+        },
+        cors: CorsSettings {
+            origins: cors_origins,
+            allow_credentials: cors_allow_credentials,
+        },
         google,
     })
 }
