@@ -123,9 +123,9 @@ fn end_sessions(settings: &Settings, email: &str, deactivate: bool) -> anyhow::R
         active: !deactivate,
         stamp_digest: crate::oauth::tokens::stamp_digest(&stamp),
     };
-    if let Some(url) = &settings.redis_url
+    if let Some(url) = &settings.redis.url
         && let Err(e) =
-            crate::ephemeral::store_user_blocking(url, &settings.redis_prefix, &user.id, &status)
+            crate::ephemeral::store_user_blocking(url, &settings.redis.prefix, &user.id, &status)
     {
         eprintln!(
             "irongate: warning: the change is saved, but Redis could not be told ({e}); \
@@ -142,8 +142,8 @@ fn change_user(
 ) -> anyhow::Result<UserRef> {
     let email = Email::parse(email)?;
     let no_user = || anyhow::anyhow!("no user with email {}", email.as_str());
-    if settings.database_kind == DatabaseKind::Sqlite
-        && !Path::new(settings.database_url.trim_start_matches("sqlite://")).exists()
+    if settings.database.kind == DatabaseKind::Sqlite
+        && !Path::new(settings.database.url.trim_start_matches("sqlite://")).exists()
     {
         return Err(no_user());
     }
@@ -173,7 +173,7 @@ pub fn create_client(settings: &Settings, input: &ClientInput) -> anyhow::Result
         &input.grant_types,
         &input.scopes,
         input.skip_consent,
-        &settings.scopes,
+        &settings.tokens.scopes,
     )?;
     let secret = (!spec.public).then(secrets::new_secret);
     let new = NewClient {

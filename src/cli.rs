@@ -130,7 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         )?),
         Command::Keys(KeysCommand::List) => print(serde_json::to_value(list_keys(&settings)?)?),
         Command::Keys(KeysCommand::Rotate) => {
-            let kid = KeyStore::rotate(&settings.keys_dir, settings.max_signed_token_lifetime())?;
+            let kid = KeyStore::rotate(&settings.keys.dir, settings.max_signed_token_lifetime())?;
             print(serde_json::json!({ "kid": kid }))
         }
     }
@@ -139,7 +139,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
-        tracing::info!(port = app.port(), issuer = %app.state().settings.issuer, "irongate is listening");
+        tracing::info!(port = app.port(), issuer = %app.state().settings.server.issuer, "irongate is listening");
         app.run_until_stopped().await.context("server failed")
     })
 }
@@ -163,10 +163,10 @@ fn user(cmd: UserCommand, settings: &Settings) -> anyhow::Result<serde_json::Val
 }
 
 fn list_keys(settings: &Settings) -> anyhow::Result<Vec<crate::keys::KeyInfo>> {
-    if !settings.keys_dir.exists() {
+    if !settings.keys.dir.exists() {
         return Ok(Vec::new());
     }
-    Ok(KeyStore::list(&settings.keys_dir)?)
+    Ok(KeyStore::list(&settings.keys.dir)?)
 }
 
 /// Reads the password from standard input up to EOF, removing one trailing newline.

@@ -37,7 +37,7 @@ impl AppState {
     /// done on the blocking pool).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
+        let ephemeral = Ephemeral::new(settings.redis.url.as_deref(), &settings.redis.prefix)
             .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let s = settings.clone();
         let state = tokio::task::spawn_blocking(move || -> anyhow::Result<Self> {
@@ -49,7 +49,7 @@ impl AppState {
             if applied > 0 {
                 tracing::info!(applied, "database migrations applied");
             }
-            let keys = Arc::new(KeyStore::open(&s.keys_dir, s.max_signed_token_lifetime())?);
+            let keys = Arc::new(KeyStore::open(&s.keys.dir, s.max_signed_token_lifetime())?);
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             Ok(Self {
                 metadata: Metadata::build(&s),
@@ -85,12 +85,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.bind` and builds the server.
+    /// Binds `settings.server.bind` and builds the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+        let listener = TcpListener::bind(&settings.server.bind).map_err(|e| {
             anyhow::anyhow!(
                 "configuration key `bind`: cannot listen on {}: {e}",
-                settings.bind
+                settings.server.bind
             )
         })?;
         Self::build_with_listener(settings, listener).await
@@ -103,8 +103,8 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = AppState::build(settings).await?;
-        spawn_key_poller(state.keys.clone(), state.settings.key_poll_interval);
-        spawn_housekeeping(state.store.clone(), state.settings.session_idle_timeout);
+        spawn_key_poller(state.keys.clone(), state.settings.keys.poll_interval);
+        spawn_housekeeping(state.store.clone(), state.settings.sessions.idle_timeout);
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()

@@ -23,21 +23,21 @@ impl LoginAttempt {
     pub async fn begin(state: &AppState, ip: IpAddr, username: &str) -> Result<Self, Duration> {
         let s = &state.settings;
         let mut counters = Vec::with_capacity(2);
-        if s.login_limit_per_ip > 0 {
+        if s.login.limit_per_ip > 0 {
             counters.push(Counter {
                 key: ip_key(ip),
-                limit: s.login_limit_per_ip,
+                limit: s.login.limit_per_ip,
             });
         }
-        let user_key = (s.login_limit_per_user > 0).then(|| user_key(username));
+        let user_key = (s.login.limit_per_user > 0).then(|| user_key(username));
         if let Some(key) = &user_key {
             counters.push(Counter {
                 key: key.clone(),
-                limit: s.login_limit_per_user,
+                limit: s.login.limit_per_user,
             });
         }
         if !counters.is_empty() {
-            let window = Duration::from_secs(s.login_limit_window);
+            let window = Duration::from_secs(s.login.limit_window);
             state
                 .ephemeral
                 .hit(&counters, window)

@@ -102,7 +102,7 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Curre
         return Ok(anonymous(state, &value));
     }
     let hash = secrets::hash_secret(&value);
-    let idle = state.settings.session_idle_timeout as i64;
+    let idle = state.settings.sessions.idle_timeout as i64;
     state
         .store
         .run(move |c| {
@@ -138,7 +138,7 @@ const CLOCK_SKEW: i64 = 30;
 /// issued), while it is younger than the idle timeout.
 fn anonymous(state: &AppState, value: &str) -> Option<Current> {
     let issued: i64 = value.rsplit_once('.')?.1.parse().ok()?;
-    let idle = state.settings.session_idle_timeout as i64;
+    let idle = state.settings.sessions.idle_timeout as i64;
     let now = now();
     // A range test: no arithmetic on the presented number, so no overflow.
     (now - idle..=now + CLOCK_SKEW)
@@ -153,7 +153,7 @@ pub fn fresh_pre_login(
     state: &AppState,
     current: Option<Current>,
 ) -> (Current, Option<Cookie<'static>>) {
-    let idle = state.settings.session_idle_timeout as i64;
+    let idle = state.settings.sessions.idle_timeout as i64;
     match current {
         Some(c) if c.user.is_some() || now() - c.session.created_at <= idle / 2 => (c, None),
         _ => {
@@ -219,7 +219,7 @@ fn new_session(state: &AppState, user: &User) -> (Session, String) {
         csrf_secret: secrets::random_token(32),
         created_at: now,
         last_seen_at: now,
-        expires_at: now + state.settings.session_lifetime as i64,
+        expires_at: now + state.settings.sessions.lifetime as i64,
     };
     (session, value)
 }
@@ -228,7 +228,7 @@ fn new_session(state: &AppState, user: &User) -> (Session, String) {
 fn start_anonymous(state: &AppState) -> (Current, Cookie<'static>) {
     let issued = now();
     let value = format!("{}.{issued}", secrets::random_token(32));
-    let idle = state.settings.session_idle_timeout as i64;
+    let idle = state.settings.sessions.idle_timeout as i64;
     (pre_login(&value, issued, idle), cookie(state, value))
 }
 

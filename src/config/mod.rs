@@ -209,13 +209,13 @@ impl Settings {
     /// An endpoint URL under the issuer (`path` starts with `/`).
     pub fn endpoint(&self, path: &str) -> String {
         let settings = self; // read like a call site, so the rename script moves it with them
-        format!("{}{}", settings.issuer.trim_end_matches('/'), path)
+        format!("{}{}", settings.server.issuer.trim_end_matches('/'), path)
     }
 
     /// The issuer's origin (`scheme://host[:port]`, RFC 6454), as browsers send it in `Origin`.
     pub fn issuer_origin(&self) -> String {
         let settings = self; // read like a call site, so the rename script moves it with them
-        url::Url::parse(&settings.issuer)
+        url::Url::parse(&settings.server.issuer)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default()
     }
@@ -223,12 +223,12 @@ impl Settings {
     /// Whether cookies must be `Secure` and `__Host-` prefixed.
     pub fn issuer_is_https(&self) -> bool {
         let settings = self; // read like a call site, so the rename script moves it with them
-        settings.issuer.starts_with("https://")
+        settings.server.issuer.starts_with("https://")
     }
 
     /// The longest time a token signed by a key can stay valid (for pruning rotated keys).
     pub fn max_signed_token_lifetime(&self) -> u64 {
-        self.access_token_ttl
+        self.tokens.access_ttl
     }
 }
 

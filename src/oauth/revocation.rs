@@ -105,7 +105,7 @@ pub async fn introspect(
                 "scope": row.scope,
                 "exp": row.expires_at,
                 "iat": row.created_at,
-                "iss": state.settings.issuer,
+                "iss": state.settings.server.issuer,
             }))
         }
         _ => Ok(inactive),

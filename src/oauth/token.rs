@@ -66,12 +66,12 @@ fn granted_scopes(state: &AppState, client: &Client, form: &Form) -> Result<Scop
     // A scope registered for the client but since removed from the catalogue is not granted.
     let allowed = Scopes::known(
         client.allowed_scopes.iter().map(String::as_str),
-        &state.settings.scopes,
+        &state.settings.tokens.scopes,
     );
     let Some(raw) = form.get("scope") else {
         return Ok(allowed);
     };
-    let requested = Scopes::parse(raw, &state.settings.scopes)
+    let requested = Scopes::parse(raw, &state.settings.tokens.scopes)
         .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
     if !requested.is_subset(&allowed) {
         return Err(OAuthError::invalid_scope(
@@ -100,7 +100,7 @@ fn client_credentials(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: state.settings.access_token_ttl,
+        expires_in: state.settings.tokens.access_ttl,
         scope,
         refresh_token: None,
         id_token: None,
@@ -161,7 +161,7 @@ impl UserTokens {
         TokenResponse {
             access_token: self.access_token,
             token_type: "Bearer",
-            expires_in: state.settings.access_token_ttl,
+            expires_in: state.settings.tokens.access_ttl,
             scope: self.claims.scope,
             refresh_token,
             id_token: self.id_token,
@@ -247,7 +247,7 @@ async fn start_refresh_family(
         stamp_digest: stamp_digest(&user.security_stamp),
         auth_time,
         created_at: now,
-        expires_at: now + state.settings.refresh_token_ttl as i64,
+        expires_at: now + state.settings.tokens.refresh_ttl as i64,
         used_at: None,
         revoked_at: None,
         access_jti: access.jti.clone(),
@@ -315,12 +315,12 @@ async fn refresh(
     // The original grant, less anything the client may no longer have or the catalogue no
     // longer knows.
     let original = Scopes::granted(&row.scope).retain(|s| {
-        client.allowed_scopes.iter().any(|a| a == s) && state.settings.scopes.contains(s)
+        client.allowed_scopes.iter().any(|a| a == s) && state.settings.tokens.scopes.contains(s)
     });
     let scopes = match form.get("scope") {
         None => original.clone(),
         Some(raw) => {
-            let requested = Scopes::parse(raw, &state.settings.scopes)
+            let requested = Scopes::parse(raw, &state.settings.tokens.scopes)
                 .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
             if !requested.is_subset(&original) {
                 return Err(OAuthError::invalid_scope(
