@@ -68,28 +68,6 @@ pub struct Settings {
     /// `google.client_id`, `google.client_secret`, `google.issuer`: set when both the id and
     /// the secret are.
     pub google: Option<GoogleSettings>,
-
-    // Flat copies of the values above, while the call sites move to the sections.
-    pub issuer: String,
-    pub bind: String,
-    pub database_url: String,
-    pub database_kind: DatabaseKind,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
-    pub keys_dir: PathBuf,
-    pub key_poll_interval: u64,
-    pub access_token_ttl: u64,
-    pub refresh_token_ttl: u64,
-    pub audience: String,
-    pub scopes: ScopeCatalogue,
-    pub login_limit_per_ip: u32,
-    pub login_limit_per_user: u32,
-    pub login_limit_window: u64,
-    pub trusted_proxies: Vec<IpNet>,
-    pub cors_origins: Vec<String>,
-    pub cors_allow_credentials: bool,
-    pub session_idle_timeout: u64,
-    pub session_lifetime: u64,
 }
 
 /// `issuer`, `bind`.
@@ -208,22 +186,19 @@ impl Settings {
 
     /// An endpoint URL under the issuer (`path` starts with `/`).
     pub fn endpoint(&self, path: &str) -> String {
-        let settings = self; // read like a call site, so the rename script moves it with them
-        format!("{}{}", settings.server.issuer.trim_end_matches('/'), path)
+        format!("{}{}", self.server.issuer.trim_end_matches('/'), path)
     }
 
     /// The issuer's origin (`scheme://host[:port]`, RFC 6454), as browsers send it in `Origin`.
     pub fn issuer_origin(&self) -> String {
-        let settings = self; // read like a call site, so the rename script moves it with them
-        url::Url::parse(&settings.server.issuer)
+        url::Url::parse(&self.server.issuer)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default()
     }
 
     /// Whether cookies must be `Secure` and `__Host-` prefixed.
     pub fn issuer_is_https(&self) -> bool {
-        let settings = self; // read like a call site, so the rename script moves it with them
-        settings.server.issuer.starts_with("https://")
+        self.server.issuer.starts_with("https://")
     }
 
     /// The longest time a token signed by a key can stay valid (for pruning rotated keys).

@@ -92,26 +92,6 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
     let session_lifetime = ranged("session_lifetime", session_lifetime, 43_200, 1, 31_536_000)?;
     let google = google_settings(google)?;
     Ok(Settings {
-        issuer: issuer.clone(),
-        bind: bind.clone(),
-        database_url: database_url.clone(),
-        database_kind,
-        redis_url: redis_url.clone(),
-        redis_prefix: redis_prefix.clone(),
-        keys_dir: keys_dir.clone(),
-        key_poll_interval,
-        access_token_ttl,
-        refresh_token_ttl,
-        audience: audience.clone(),
-        scopes: scopes.clone(),
-        login_limit_per_ip,
-        login_limit_per_user,
-        login_limit_window,
-        trusted_proxies: trusted_proxies.clone(),
-        cors_origins: cors_origins.clone(),
-        cors_allow_credentials,
-        session_idle_timeout,
-        session_lifetime,
         server: ServerSettings { issuer, bind },
         database: DatabaseSettings {
             url: database_url,
