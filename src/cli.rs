@@ -135,7 +135,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCommand::Create(args)) => {
             let input = admin::ClientInput::from(args);
             // Every input is checked before the database is opened (or created).
-            input.validate(&settings.scopes)?;
+            input.validate(&settings.tokens.scopes)?;
             let created = block_on(settings, |admin| async move {
                 admin.create_client(&input).await
             })?;
@@ -143,7 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::List) => print(serde_json::to_value(list_keys(&settings)?)?),
         Command::Keys(KeysCommand::Rotate) => {
-            let kid = KeyStore::rotate(&settings.keys_dir, settings.max_signed_token_lifetime())?;
+            let kid = KeyStore::rotate(&settings.keys.dir, settings.max_signed_token_lifetime())?;
             print(serde_json::json!({ "kid": kid }))
         }
     }
@@ -152,7 +152,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
-        tracing::info!(port = app.port(), issuer = %app.state().settings.issuer, "irongate is listening");
+        tracing::info!(port = app.port(), issuer = %app.state().settings.server.issuer, "irongate is listening");
         app.run_until_stopped().await.context("server failed")
     })
 }
@@ -179,7 +179,7 @@ where
         .context("starting the runtime")?;
     runtime.block_on(async move {
         let store = connect(&settings)?.0;
-        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
+        let ephemeral = Ephemeral::new(settings.redis.url.as_deref(), &settings.redis.prefix)
             .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let end_all = EndAll::new(store.clone(), ephemeral);
         let admin = Admin::new(Arc::new(settings), store, end_all);
@@ -223,8 +223,8 @@ fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<serde_json::Valu
 /// no user, and is not created.
 fn existing_database(settings: &Settings, email: &str) -> anyhow::Result<String> {
     let parsed = Email::parse(email)?;
-    if settings.database_kind == DatabaseKind::Sqlite
-        && !std::path::Path::new(settings.database_url.trim_start_matches("sqlite://")).exists()
+    if settings.database.kind == DatabaseKind::Sqlite
+        && !std::path::Path::new(settings.database.url.trim_start_matches("sqlite://")).exists()
     {
         return Err(admin::users_no_user(&parsed).into());
     }
@@ -243,10 +243,10 @@ fn warn_unshared(changed: admin::Changed) -> admin::UserRef {
 }
 
 fn list_keys(settings: &Settings) -> anyhow::Result<Vec<crate::keys::KeyInfo>> {
-    if !settings.keys_dir.exists() {
+    if !settings.keys.dir.exists() {
         return Ok(Vec::new());
     }
-    Ok(KeyStore::list(&settings.keys_dir)?)
+    Ok(KeyStore::list(&settings.keys.dir)?)
 }
 
 /// Reads the password from standard input up to EOF, removing one trailing newline.

@@ -20,12 +20,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.bind` and builds the server.
+    /// Binds `settings.server.bind` and builds the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+        let listener = TcpListener::bind(&settings.server.bind).map_err(|e| {
             anyhow::anyhow!(
                 "configuration key `bind`: cannot listen on {}: {e}",
-                settings.bind
+                settings.server.bind
             )
         })?;
         Self::build_with_listener(settings, listener).await
@@ -38,8 +38,8 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = AppState::build(settings).await?;
-        spawn_key_poller(state.keys.clone(), state.settings.key_poll_interval);
-        spawn_housekeeping(state.store.clone(), state.settings.session_idle_timeout);
+        spawn_key_poller(state.keys.clone(), state.settings.keys.poll_interval);
+        spawn_housekeeping(state.store.clone(), state.settings.sessions.idle_timeout);
         let data = web::Data::new(state.clone());
         let https = state.settings.issuer_is_https();
         let server = HttpServer::new(move || {

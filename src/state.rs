@@ -51,7 +51,7 @@ impl AppState {
     /// done on the blocking pool), then builds the services.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let ephemeral = Ephemeral::new(settings.redis_url.as_deref(), &settings.redis_prefix)
+        let ephemeral = Ephemeral::new(settings.redis.url.as_deref(), &settings.redis.prefix)
             .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let s = settings.clone();
         let (store, keys, passwords) = tokio::task::spawn_blocking(move || {
@@ -63,7 +63,7 @@ impl AppState {
             if applied > 0 {
                 tracing::info!(applied, "database migrations applied");
             }
-            let keys = Arc::new(KeyStore::open(&s.keys_dir, s.max_signed_token_lifetime())?);
+            let keys = Arc::new(KeyStore::open(&s.keys.dir, s.max_signed_token_lifetime())?);
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             anyhow::Ok((store, keys, PasswordHasher::new(cores)?))
         })
@@ -91,9 +91,9 @@ impl AppState {
         let revocations = Revocations::new(store.clone(), ephemeral.clone());
         let clients = Clients::new(store.clone());
         let limits = LoginLimits {
-            per_ip: settings.login_limit_per_ip,
-            per_user: settings.login_limit_per_user,
-            window: Duration::from_secs(settings.login_limit_window),
+            per_ip: settings.login.limit_per_ip,
+            per_user: settings.login.limit_per_user,
+            window: Duration::from_secs(settings.login.limit_window),
         };
         let limiter = Limiter::new(ephemeral.clone(), limits);
         let sign_in = SignIn::new(store.clone(), passwords.clone(), limiter);

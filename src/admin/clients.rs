@@ -52,7 +52,7 @@ pub struct CreatedClient {
 
 impl Admin {
     pub async fn create_client(&self, input: &ClientInput) -> Result<CreatedClient, AdminError> {
-        let spec = input.validate(&self.settings.scopes)?;
+        let spec = input.validate(&self.settings.tokens.scopes)?;
         let secret = (!spec.public).then(secrets::new_secret);
         let new = NewClient {
             id: secrets::random_token(16),

@@ -139,7 +139,7 @@ impl Sessions {
             return Ok(self.anonymous(&value));
         }
         let hash = secrets::hash_secret(&value);
-        let idle = self.settings.session_idle_timeout as i64;
+        let idle = self.settings.sessions.idle_timeout as i64;
         self.store
             .run(move |c| {
                 let Some(session) = store::find_session(c, &hash)? else {
@@ -172,7 +172,7 @@ impl Sessions {
     /// issued), while it is younger than the idle timeout.
     fn anonymous(&self, value: &str) -> Option<Current> {
         let issued: i64 = value.rsplit_once('.')?.1.parse().ok()?;
-        let idle = self.settings.session_idle_timeout as i64;
+        let idle = self.settings.sessions.idle_timeout as i64;
         let now = now();
         // A range test: no arithmetic on the presented number, so no overflow.
         (now - idle..=now + CLOCK_SKEW)
@@ -215,7 +215,7 @@ impl Sessions {
             csrf_secret: secrets::random_token(32),
             created_at: now,
             last_seen_at: now,
-            expires_at: now + self.settings.session_lifetime as i64,
+            expires_at: now + self.settings.sessions.lifetime as i64,
         };
         (session, value)
     }
@@ -224,7 +224,7 @@ impl Sessions {
     fn start_anonymous(&self) -> (Current, Cookie<'static>) {
         let issued = now();
         let value = format!("{}.{issued}", secrets::random_token(32));
-        let idle = self.settings.session_idle_timeout as i64;
+        let idle = self.settings.sessions.idle_timeout as i64;
         (pre_login(&value, issued, idle), self.cookie(value))
     }
 
@@ -266,7 +266,7 @@ impl Sessions {
     /// its life left, otherwise a new one (and the cookie naming it), so that a form shown to an
     /// active visitor does not expire under them.
     pub fn fresh_pre_login(&self, current: Option<Current>) -> (Current, Option<Cookie<'static>>) {
-        let idle = self.settings.session_idle_timeout as i64;
+        let idle = self.settings.sessions.idle_timeout as i64;
         match current {
             Some(c) if c.user.is_some() || now() - c.session.created_at <= idle / 2 => (c, None),
             _ => {

@@ -20,16 +20,16 @@ fn error_of(toml: Option<&str>, vars: &[(&str, &str)]) -> String {
 #[test]
 fn defaults_match_the_contract() {
     let s = load(None, &[]).unwrap();
-    assert_eq!(s.issuer, "http://127.0.0.1:8080");
-    assert_eq!(s.bind, "127.0.0.1:8080");
-    assert_eq!(s.database_url, "sqlite://irongate.db");
-    assert_eq!(s.database_kind, DatabaseKind::Sqlite);
-    assert_eq!(s.redis_url, None);
-    assert_eq!(s.keys_dir, PathBuf::from("keys"));
-    assert_eq!((s.access_token_ttl, s.refresh_token_ttl), (900, 604_800));
-    assert_eq!(s.audience, s.issuer);
+    assert_eq!(s.server.issuer, "http://127.0.0.1:8080");
+    assert_eq!(s.server.bind, "127.0.0.1:8080");
+    assert_eq!(s.database.url, "sqlite://irongate.db");
+    assert_eq!(s.database.kind, DatabaseKind::Sqlite);
+    assert_eq!(s.redis.url, None);
+    assert_eq!(s.keys.dir, PathBuf::from("keys"));
+    assert_eq!((s.tokens.access_ttl, s.tokens.refresh_ttl), (900, 604_800));
+    assert_eq!(s.tokens.audience, s.server.issuer);
     assert_eq!(
-        s.scopes.api(),
+        s.tokens.scopes.api(),
         [
             "users:read",
             "users:write",
@@ -40,13 +40,17 @@ fn defaults_match_the_contract() {
     );
     assert_eq!(
         (
-            s.login_limit_per_ip,
-            s.login_limit_per_user,
-            s.login_limit_window
+            s.login.limit_per_ip,
+            s.login.limit_per_user,
+            s.login.limit_window
         ),
         (20, 5, 900)
     );
-    assert!(s.trusted_proxies.is_empty() && s.cors_origins.is_empty() && !s.cors_allow_credentials);
+    assert!(
+        s.login.trusted_proxies.is_empty()
+            && s.cors.origins.is_empty()
+            && !s.cors.allow_credentials
+    );
     assert!(s.google.is_none());
 }
 
@@ -54,10 +58,10 @@ fn defaults_match_the_contract() {
 fn env_overrides_toml_overrides_defaults() {
     let toml = "issuer = \"https://file.example\"\naccess_token_ttl = 60\nscopes = [\"a:b\"]\n";
     let from_file = load(Some(toml), &[]).unwrap();
-    assert_eq!(from_file.issuer, "https://file.example");
-    assert_eq!(from_file.access_token_ttl, 60);
-    assert_eq!(from_file.scopes.api(), ["a:b"]);
-    assert_eq!(from_file.refresh_token_ttl, 604_800);
+    assert_eq!(from_file.server.issuer, "https://file.example");
+    assert_eq!(from_file.tokens.access_ttl, 60);
+    assert_eq!(from_file.tokens.scopes.api(), ["a:b"]);
+    assert_eq!(from_file.tokens.refresh_ttl, 604_800);
 
     let both = load(
         Some(toml),
@@ -71,11 +75,11 @@ fn env_overrides_toml_overrides_defaults() {
         ],
     )
     .unwrap();
-    assert_eq!(both.issuer, "https://env.example");
-    assert_eq!(both.audience, "https://env.example");
-    assert_eq!(both.access_token_ttl, 60);
-    assert_eq!(both.scopes.api(), ["x:y", "z"]);
-    assert_eq!(both.cors_origins, ["https://a.test", "https://b.test:8443"]);
+    assert_eq!(both.server.issuer, "https://env.example");
+    assert_eq!(both.tokens.audience, "https://env.example");
+    assert_eq!(both.tokens.access_ttl, 60);
+    assert_eq!(both.tokens.scopes.api(), ["x:y", "z"]);
+    assert_eq!(both.cors.origins, ["https://a.test", "https://b.test:8443"]);
 }
 
 #[test]
@@ -126,7 +130,7 @@ fn unknown_database_scheme_is_refused() {
     assert!(e.contains("`database_url`") && e.contains("mysql"), "{e}");
     assert!(error_of(None, &[("IRONGATE_DATABASE_URL", "sqlite://")]).contains("database_url"));
     let pg = load(None, &[("IRONGATE_DATABASE_URL", "postgres://u@h/db")]).unwrap();
-    assert_eq!(pg.database_kind, DatabaseKind::Postgres);
+    assert_eq!(pg.database.kind, DatabaseKind::Postgres);
 }
 
 #[test]
@@ -177,7 +181,8 @@ fn zero_ttls_are_refused() {
     assert_eq!(
         load(None, &[("IRONGATE_LOGIN_LIMIT_PER_IP", "0")])
             .unwrap()
-            .login_limit_per_ip,
+            .login
+            .limit_per_ip,
         0
     );
 }
@@ -211,4 +216,38 @@ fn other_values_are_validated() {
         error_of(None, &[("IRONGATE_CORS_ALLOW_CREDENTIALS", "maybe")])
             .contains("cors_allow_credentials")
     );
+}
+
+#[test]
+fn the_keys_and_their_variables_are_the_documented_ones() {
+    let vars: Vec<String> = Raw::keys().iter().map(|k| env_var(k)).collect();
+    let mut expected = [
+        "IRONGATE_ISSUER",
+        "IRONGATE_BIND",
+        "IRONGATE_DATABASE_URL",
+        "IRONGATE_REDIS_URL",
+        "IRONGATE_REDIS_PREFIX",
+        "IRONGATE_KEYS_DIR",
+        "IRONGATE_KEY_POLL_INTERVAL",
+        "IRONGATE_ACCESS_TOKEN_TTL",
+        "IRONGATE_REFRESH_TOKEN_TTL",
+        "IRONGATE_AUDIENCE",
+        "IRONGATE_SCOPES",
+        "IRONGATE_LOGIN_LIMIT_PER_IP",
+        "IRONGATE_LOGIN_LIMIT_PER_USER",
+        "IRONGATE_LOGIN_LIMIT_WINDOW",
+        "IRONGATE_TRUSTED_PROXIES",
+        "IRONGATE_CORS_ORIGINS",
+        "IRONGATE_CORS_ALLOW_CREDENTIALS",
+        "IRONGATE_SESSION_IDLE_TIMEOUT",
+        "IRONGATE_SESSION_LIFETIME",
+        "IRONGATE_GOOGLE_CLIENT_ID",
+        "IRONGATE_GOOGLE_CLIENT_SECRET",
+        "IRONGATE_GOOGLE_ISSUER",
+    ];
+    expected.sort_unstable();
+    let mut vars = vars;
+    vars.sort_unstable();
+    assert_eq!(vars, expected);
+    assert!(Raw::keys().contains(&"google.client_id".to_string()));
 }

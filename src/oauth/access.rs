@@ -52,8 +52,8 @@ pub fn validation(settings: &Settings) -> Validation {
     let mut v = Validation::new(Algorithm::RS256);
     v.leeway = 0;
     v.validate_nbf = true;
-    v.set_issuer(&[&settings.issuer]);
-    v.set_audience(&[&settings.audience]);
+    v.set_issuer(&[&settings.server.issuer]);
+    v.set_audience(&[&settings.tokens.audience]);
     v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     v
 }

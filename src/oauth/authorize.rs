@@ -279,7 +279,7 @@ fn requested_scopes(
     let invalid = |why: &str| AuthzError::new("invalid_scope", why);
     let scopes = Scopes::parse(
         raw.ok_or_else(|| invalid("scope is missing"))?,
-        &settings.scopes,
+        &settings.tokens.scopes,
     )
     .map_err(|_| invalid("a requested scope does not exist"))?;
     if scopes.is_empty() {

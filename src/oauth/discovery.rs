@@ -82,9 +82,12 @@ impl Metadata {
 fn document(settings: &Settings) -> Map<String, Value> {
     let mut doc = Map::new();
     // RFC 8414 §3.3 / Discovery §4.3: identical to the configured issuer, byte for byte.
-    doc.insert("issuer".into(), json!(settings.issuer));
+    doc.insert("issuer".into(), json!(settings.server.issuer));
     doc.insert("jwks_uri".into(), json!(settings.endpoint(paths::JWKS)));
-    doc.insert("scopes_supported".into(), json!(settings.scopes.all()));
+    doc.insert(
+        "scopes_supported".into(),
+        json!(settings.tokens.scopes.all()),
+    );
     doc.insert(
         "authorization_endpoint".into(),
         json!(settings.endpoint(paths::AUTHORIZE)),

@@ -91,7 +91,7 @@ impl Introspection {
                     "scope": row.scope,
                     "exp": row.expires_at,
                     "iat": row.created_at,
-                    "iss": self.issuer.settings().issuer,
+                    "iss": self.issuer.settings().server.issuer,
                 }))
             }
             _ => Ok(inactive()),

@@ -91,7 +91,7 @@ impl Issuer {
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: self.settings.access_token_ttl,
+            expires_in: self.settings.tokens.access_ttl,
             scope,
             refresh_token: None,
             id_token: None,
@@ -142,7 +142,7 @@ impl Issuer {
         TokenResponse {
             access_token: tokens.access_token,
             token_type: "Bearer",
-            expires_in: self.settings.access_token_ttl,
+            expires_in: self.settings.tokens.access_ttl,
             scope: tokens.claims.scope,
             refresh_token,
             id_token: tokens.id_token,
@@ -166,7 +166,7 @@ impl Issuer {
             stamp_digest: stamp_digest(&start.user.security_stamp),
             auth_time: start.auth_time,
             created_at: now,
-            expires_at: now + self.settings.refresh_token_ttl as i64,
+            expires_at: now + self.settings.tokens.refresh_ttl as i64,
             used_at: None,
             revoked_at: None,
             access_jti: start.access.jti.clone(),

@@ -30,7 +30,7 @@ impl Response {
         if let Some(state) = &target.state {
             params.push(("state", state.clone()));
         }
-        params.push(("iss", settings.issuer.clone()));
+        params.push(("iss", settings.server.issuer.clone()));
         Self {
             target: target.clone(),
             params,

@@ -70,10 +70,10 @@ pub fn issue_access_token(
 ) -> Result<(String, AccessClaims), KeyError> {
     let now = chrono::Utc::now().timestamp();
     let claims = AccessClaims {
-        iss: settings.issuer.clone(),
+        iss: settings.server.issuer.clone(),
         sub: subject.sub.to_owned(),
-        aud: settings.audience.clone(),
-        exp: now + settings.access_token_ttl as i64,
+        aud: settings.tokens.audience.clone(),
+        exp: now + settings.tokens.access_ttl as i64,
         iat: now,
         jti: uuid::Uuid::new_v4().to_string(),
         client_id: client_id.to_owned(),
@@ -119,7 +119,7 @@ pub fn verify_id_token_hint(
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;
     validation.validate_aud = false;
-    validation.set_issuer(&[&settings.issuer]);
+    validation.set_issuer(&[&settings.server.issuer]);
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
     let data = keys.verify::<HintClaims>(token, &validation).ok()?;
     (data.header.typ.as_deref() == Some("JWT")).then_some(data.claims)

@@ -91,5 +91,5 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> IpAddr {
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .collect();
-    rate_limit::client_ip(peer, &forwarded, &state.settings.trusted_proxies)
+    rate_limit::client_ip(peer, &forwarded, &state.settings.login.trusted_proxies)
 }

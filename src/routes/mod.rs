@@ -51,17 +51,17 @@ pub fn cors(settings: &Settings) -> Condition<Cors> {
         ])
         .block_on_origin_mismatch(false)
         .max_age(600);
-    for origin in &settings.cors_origins {
+    for origin in &settings.cors.origins {
         cors = if origin == "*" {
             cors.allow_any_origin().send_wildcard()
         } else {
             cors.allowed_origin(origin)
         };
     }
-    if settings.cors_allow_credentials {
+    if settings.cors.allow_credentials {
         cors = cors.supports_credentials();
     }
-    Condition::new(!settings.cors_origins.is_empty(), cors)
+    Condition::new(!settings.cors.origins.is_empty(), cors)
 }
 
 /// A resource that answers 405 with `Allow` to the methods it does not route.

@@ -100,7 +100,7 @@ impl Store {
     /// Connects a pool for the server (failing with a clear message when the database cannot
     /// be reached).
     pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
-        let max_size = match settings.database_kind {
+        let max_size = match settings.database.kind {
             DatabaseKind::Sqlite => 8,
             DatabaseKind::Postgres => 16,
         };
@@ -116,8 +116,8 @@ impl Store {
 
     fn connect_with(settings: &Settings, max_size: u32) -> Result<Self, StoreError> {
         let manager = Manager {
-            url: settings.database_url.clone(),
-            kind: settings.database_kind,
+            url: settings.database.url.clone(),
+            kind: settings.database.kind,
         };
         // One direct connection first: r2d2 reports only a timeout, this says why.
         manager
@@ -132,7 +132,7 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             pool,
-            kind: settings.database_kind,
+            kind: settings.database.kind,
         })
     }
 

@@ -601,7 +601,7 @@ async fn form_post_response_mode_is_csp_safe() {
 #[tokio::test]
 async fn sec_14_no_cors_on_the_authorization_endpoint() {
     let app = crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| {
-        s.cors_origins = vec!["https://spa.test".into()];
+        s.cors.origins = vec!["https://spa.test".into()];
     })
     .await;
     let c = create_client(&app, &["--redirect-uri", REDIRECT]);
@@ -632,8 +632,8 @@ async fn sec_14_no_cors_on_the_authorization_endpoint() {
 #[tokio::test]
 async fn sec_14_cors_on_the_api_endpoints_per_allowlist() {
     let app = crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| {
-        s.cors_origins = vec!["https://spa.test".into()];
-        s.cors_allow_credentials = true;
+        s.cors.origins = vec!["https://spa.test".into()];
+        s.cors.allow_credentials = true;
     })
     .await;
     for path in [

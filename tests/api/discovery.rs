@@ -6,7 +6,7 @@ use crate::helpers::spawn_app;
 async fn issuer_equals_the_configuration_exactly() {
     let app = spawn_app().await;
     let oidc = app.discovery().await;
-    assert_eq!(oidc["issuer"], app.state.settings.issuer.as_str());
+    assert_eq!(oidc["issuer"], app.state.settings.server.issuer.as_str());
     assert_eq!(oidc["issuer"], app.address.as_str());
     let oauth = app
         .get_json("/.well-known/oauth-authorization-server")

@@ -7,13 +7,13 @@ use serde_json::{Value, json};
 
 fn claims(app: &TestApp) -> Value {
     let now = chrono::Utc::now().timestamp();
-    json!({ "iss": app.state.settings.issuer, "sub": "user-1", "aud": "rs", "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string() })
+    json!({ "iss": app.state.settings.server.issuer, "sub": "user-1", "aud": "rs", "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string() })
 }
 
 fn validation(app: &TestApp) -> Validation {
     let mut v = Validation::new(Algorithm::RS256);
     v.set_audience(&["rs"]);
-    v.set_issuer(&[app.state.settings.issuer.as_str()]);
+    v.set_issuer(&[app.state.settings.server.issuer.as_str()]);
     v
 }
 
@@ -158,7 +158,7 @@ async fn rotation_is_published_by_a_running_server_within_its_poll_interval() {
 
 #[tokio::test]
 async fn retired_keys_are_pruned_once_their_tokens_have_expired() {
-    let app = spawn_app_with(TestEnv::new(), |s| s.access_token_ttl = 1).await;
+    let app = spawn_app_with(TestEnv::new(), |s| s.tokens.access_ttl = 1).await;
     let old_kid = app.state.keys.active_kid();
     app.env
         .cli_with(
@@ -242,7 +242,7 @@ async fn sec_39_forged_algorithms_and_unknown_kids_are_refused() {
         );
     }
     // A modified payload.
-    let tampered = b64.encode(json!({"sub": "admin", "iss": app.state.settings.issuer, "aud": "rs", "exp": 4_000_000_000u64}).to_string());
+    let tampered = b64.encode(json!({"sub": "admin", "iss": app.state.settings.server.issuer, "aud": "rs", "exp": 4_000_000_000u64}).to_string());
     let mut parts: Vec<&str> = good.split('.').collect();
     parts[1] = &tampered;
     assert!(

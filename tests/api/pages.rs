@@ -70,7 +70,7 @@ async fn sec_49_session_cookie_attributes() {
     }
     assert!(!cookie.to_ascii_lowercase().contains("domain="));
 
-    let (app, c) = setup_with(|s| s.issuer = "https://idp.test".into()).await;
+    let (app, c) = setup_with(|s| s.server.issuer = "https://idp.test".into()).await;
     let page = Browser::new(&app).authorize(&code_request(&c, &[])).await;
     let cookie = Browser::session_cookie(&page).unwrap();
     assert!(cookie.starts_with("__Host-irongate_session="), "{cookie}");
@@ -333,8 +333,8 @@ async fn sec_56_failed_login_does_not_enumerate_users() {
 #[tokio::test]
 async fn sec_57_login_page_is_rate_limited() {
     let (app, c) = setup_with(|s| {
-        s.login_limit_per_user = 3;
-        s.login_limit_per_ip = 100;
+        s.login.limit_per_user = 3;
+        s.login.limit_per_ip = 100;
     })
     .await;
     let browser = Browser::new(&app);
@@ -359,8 +359,8 @@ async fn sec_57_login_page_is_rate_limited() {
 #[tokio::test]
 async fn sec_57_login_page_limits_hold_under_bursts_and_spoofed_forwarding() {
     let (app, c) = setup_with(|s| {
-        s.login_limit_per_user = 0;
-        s.login_limit_per_ip = 5;
+        s.login.limit_per_user = 0;
+        s.login.limit_per_ip = 5;
     })
     .await;
     let browser = Browser::new(&app);

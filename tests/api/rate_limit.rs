@@ -70,7 +70,7 @@ async fn sec_57_a_success_resets_the_username_counter() {
 /// Parallel attempts cannot exceed the limit: a slot is taken before the password is checked.
 #[tokio::test]
 async fn sec_57_parallel_attempts_never_exceed_the_limit() {
-    let app = spawn_app_with(TestEnv::new(), |s| s.login_limit_per_ip = 0).await;
+    let app = spawn_app_with(TestEnv::new(), |s| s.login.limit_per_ip = 0).await;
     let (c, _) = setup(&app);
     let results =
         futures_util::future::join_all((0..30).map(|_| attempt(&app, &c, "wrong password", None)))
@@ -83,8 +83,8 @@ async fn sec_57_parallel_attempts_never_exceed_the_limit() {
 #[tokio::test]
 async fn sec_57_per_ip_limit_ignores_forwarded_for_from_untrusted_peers() {
     let app = spawn_app_with(TestEnv::new(), |s| {
-        s.login_limit_per_ip = 3;
-        s.login_limit_per_user = 0;
+        s.login.limit_per_ip = 3;
+        s.login.limit_per_user = 0;
     })
     .await;
     let (c, _) = setup(&app);
@@ -103,9 +103,9 @@ async fn sec_57_per_ip_limit_ignores_forwarded_for_from_untrusted_peers() {
 #[tokio::test]
 async fn per_ip_limit_believes_trusted_proxies() {
     let app = spawn_app_with(TestEnv::new(), |s| {
-        s.login_limit_per_ip = 2;
-        s.login_limit_per_user = 0;
-        s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_per_ip = 2;
+        s.login.limit_per_user = 0;
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
     })
     .await;
     let (c, _) = setup(&app);
@@ -129,8 +129,8 @@ async fn per_ip_limit_believes_trusted_proxies() {
 #[tokio::test]
 async fn a_limit_of_zero_turns_it_off() {
     let app = spawn_app_with(TestEnv::new(), |s| {
-        s.login_limit_per_ip = 0;
-        s.login_limit_per_user = 0;
+        s.login.limit_per_ip = 0;
+        s.login.limit_per_user = 0;
     })
     .await;
     let (c, _) = setup(&app);

@@ -62,7 +62,7 @@ impl Proxy {
 
 async fn app_behind(proxy: &Proxy) -> TestApp {
     let url = proxy.url();
-    spawn_app_with(TestEnv::new(), move |s| s.redis_url = Some(url)).await
+    spawn_app_with(TestEnv::new(), move |s| s.redis.url = Some(url)).await
 }
 
 #[tokio::test]

@@ -176,7 +176,7 @@ async fn sec_32_a_refresh_cannot_widen_scope() {
 
 #[tokio::test]
 async fn sec_33_a_family_ends_at_its_absolute_lifetime() {
-    let app = spawn_app_with(TestEnv::new(), |s| s.refresh_token_ttl = 1).await;
+    let app = spawn_app_with(TestEnv::new(), |s| s.tokens.refresh_ttl = 1).await;
     let (c, _) = setup(&app);
     let body = login(&app, &c, "openid").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -281,7 +281,7 @@ async fn sec_35_introspection_members_and_who_may_ask() {
 #[tokio::test]
 async fn sec_35_expired_access_tokens_are_inactive() {
     let app =
-        crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| s.access_token_ttl = 1)
+        crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| s.tokens.access_ttl = 1)
             .await;
     let (c, _) = setup(&app);
     let body = login(&app, &c, "openid").await;

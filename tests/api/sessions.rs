@@ -346,7 +346,7 @@ async fn sec_50_new_session_id_at_sign_in() {
 #[tokio::test]
 async fn sec_51_idle_and_absolute_timeouts() {
     // Timeouts of a few seconds leave a slow CI machine room to finish the sign-in itself.
-    let (app, c) = setup_with(|s| s.session_idle_timeout = 2).await;
+    let (app, c) = setup_with(|s| s.sessions.idle_timeout = 2).await;
     let browser = Browser::new(&app);
     tokens(&app, &c, &browser, &[]).await;
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
@@ -355,7 +355,7 @@ async fn sec_51_idle_and_absolute_timeouts() {
         .await;
     assert_eq!(error_of(&page), "login_required");
 
-    let (app, c) = setup_with(|s| s.session_lifetime = 3).await;
+    let (app, c) = setup_with(|s| s.sessions.lifetime = 3).await;
     let browser = Browser::new(&app);
     tokens(&app, &c, &browser, &[]).await;
     // Kept busy, it still ends at its absolute lifetime.
@@ -750,7 +750,7 @@ async fn sec_51_absurd_pre_login_cookies_are_ignored() {
 #[tokio::test]
 async fn sec_51_pre_login_cookie_is_renewed_for_active_visitors() {
     // Ages are whole seconds: past half of 6 s means at least 4 s.
-    let (app, c) = setup_with(|s| s.session_idle_timeout = 6).await;
+    let (app, c) = setup_with(|s| s.sessions.idle_timeout = 6).await;
     let browser = Browser::new(&app);
     let first = browser.authorize(&code_request(&c, &[])).await;
     assert!(Browser::session_cookie(&first).is_some());
@@ -803,7 +803,7 @@ async fn sec_47_cross_site_logout_post_clears_no_cookie() {
 /// a fresh visit gets a fresh form that works.
 #[tokio::test]
 async fn sec_51_stale_login_form_is_refused() {
-    let (app, c) = setup_with(|s| s.session_idle_timeout = 2).await;
+    let (app, c) = setup_with(|s| s.sessions.idle_timeout = 2).await;
     let browser = Browser::new(&app);
     let page = browser.authorize(&code_request(&c, &[])).await;
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;

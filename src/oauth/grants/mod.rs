@@ -82,7 +82,7 @@ impl TokenEndpoint {
         // granted.
         let allowed = Scopes::known(
             client.allowed_scopes.iter().map(String::as_str),
-            &self.settings.scopes,
+            &self.settings.tokens.scopes,
         );
         self.requested_within(
             form,
@@ -102,7 +102,7 @@ impl TokenEndpoint {
         let Some(raw) = form.get("scope") else {
             return Ok(allowed);
         };
-        let requested = Scopes::parse(raw, &self.settings.scopes)
+        let requested = Scopes::parse(raw, &self.settings.tokens.scopes)
             .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
         if !requested.is_subset(&allowed) {
             return Err(OAuthError::invalid_scope(beyond));

@@ -90,7 +90,7 @@ impl TokenEndpoint {
         form: &Form,
     ) -> Result<Scopes, OAuthError> {
         let original = Scopes::granted(&row.scope).retain(|s| {
-            client.allowed_scopes.iter().any(|a| a == s) && self.settings.scopes.contains(s)
+            client.allowed_scopes.iter().any(|a| a == s) && self.settings.tokens.scopes.contains(s)
         });
         self.requested_within(
             form,
