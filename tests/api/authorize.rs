@@ -2,22 +2,19 @@
 //! URI validation that never redirects to an untrusted place, errors sent back with `state`
 //! and `iss`, PKCE rules, parameter hygiene, and the whole code flow through the pages.
 
-use crate::browser::{Browser, PASSWORD, Page, REDIRECT, VERIFIER, code_request, exchange};
-use crate::helpers::{TestApp, create_client, create_user, json_of, post, spawn_app};
-use crate::refresh::userinfo_status;
+use crate::helpers::{
+    Browser, PASSWORD, Page, REDIRECT, TestApp, VERIFIER, code_request, json_of, spawn_app,
+};
 
 async fn setup() -> (TestApp, crate::helpers::Client) {
     let app = spawn_app().await;
-    create_user(&app, "alice@example.com", PASSWORD);
-    let c = create_client(
-        &app,
-        &[
-            "--redirect-uri",
-            REDIRECT,
-            "--redirect-uri",
-            "https://rp.test/cb?x=1",
-        ],
-    );
+    app.create_user("alice@example.com", PASSWORD);
+    let c = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--redirect-uri",
+        "https://rp.test/cb?x=1",
+    ]);
     (app, c)
 }
 
@@ -58,11 +55,11 @@ async fn code_flow_through_login_and_consent_pages() {
     assert_eq!(params["iss"], app.address);
     // SEC-24: 256 random bits, base64url.
     assert_eq!(params["code"].len(), 43);
-    let (status, body) = exchange(&app, &c, &params["code"]).await;
+    let (status, body) = app.exchange_code(&c, &params["code"]).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["id_token"].is_string() && body["refresh_token"].is_string());
     let access = body["access_token"].as_str().unwrap();
-    assert_eq!(userinfo_status(&app, access).await, 200);
+    assert_eq!(app.userinfo_status(access).await, 200);
 
     // Consent is remembered: the next request goes straight back with a code.
     let again = browser.authorize(&code_request(&c, &[])).await;
@@ -126,17 +123,14 @@ async fn sec_01_sec_02_near_miss_redirect_uris_never_redirect() {
 #[tokio::test]
 async fn sec_03_loopback_redirect_differs_only_in_port() {
     let app = spawn_app().await;
-    create_user(&app, "alice@example.com", PASSWORD);
-    let p = create_client(
-        &app,
-        &[
-            "--public",
-            "--redirect-uri",
-            "http://127.0.0.1/cb",
-            "--redirect-uri",
-            "https://app.test/cb",
-        ],
-    );
+    app.create_user("alice@example.com", PASSWORD);
+    let p = app.create_client(&[
+        "--public",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+        "--redirect-uri",
+        "https://app.test/cb",
+    ]);
     let browser = Browser::new(&app);
     for bad in [
         "http://127.0.0.1:53121/cb2",
@@ -165,8 +159,7 @@ async fn sec_03_loopback_redirect_differs_only_in_port() {
     // The token request repeats the port-specific URI; a public client with the verifier.
     let code = page.redirect_params()["code"].clone();
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             None,
             &[
                 ("grant_type", "authorization_code"),
@@ -210,7 +203,7 @@ async fn sec_04_sec_06_client_and_redirect_uri_checked_first() {
     params.push(("redirect_uri", "https://evil.test/cb"));
     assert_no_redirect(&browser.authorize(&params).await, "two redirect_uri");
 
-    let single = create_client(&app, &["--redirect-uri", REDIRECT]);
+    let single = app.create_client(&["--redirect-uri", REDIRECT]);
     // OpenID Connect requires redirect_uri even then (OIDC Core §3.1.2.1).
     let page = browser
         .authorize(&code_request(&single, &[("redirect_uri", "")]))
@@ -226,8 +219,7 @@ async fn sec_04_sec_06_client_and_redirect_uri_checked_first() {
     let code = page.redirect_params()["code"].clone();
     // The request named no redirect_uri, so the token request need not either.
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&single.id, &single.secret)),
             &[
                 ("grant_type", "authorization_code"),
@@ -247,7 +239,7 @@ async fn sec_04_sec_06_client_and_redirect_uri_checked_first() {
 #[tokio::test]
 async fn sec_07_errors_after_validation_are_redirected_with_state_and_iss() {
     let (app, c) = setup().await;
-    let p = create_client(&app, &["--public", "--redirect-uri", REDIRECT]);
+    let p = app.create_client(&["--public", "--redirect-uri", REDIRECT]);
     let browser = Browser::new(&app);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
@@ -334,15 +326,12 @@ async fn sec_07_errors_after_validation_are_redirected_with_state_and_iss() {
         .await;
     assert_no_redirect(&page, "prompt=none with a bad redirect_uri");
     // A client not registered for the code flow.
-    let m2m = create_client(
-        &app,
-        &[
-            "--redirect-uri",
-            REDIRECT,
-            "--grant-type",
-            "client_credentials",
-        ],
-    );
+    let m2m = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--grant-type",
+        "client_credentials",
+    ]);
     let got = browser
         .authorize(&code_request(&m2m, &[]))
         .await
@@ -447,17 +436,18 @@ async fn sec_19_replayed_code_from_the_flow_revokes_its_tokens() {
             .sign_in_and_approve(&code_request(&c, &[]), "alice@example.com")
             .await,
     );
-    let (status, first) = exchange(&app, &c, &code).await;
+    let (status, first) = app.exchange_code(&c, &code).await;
     assert_eq!(status, 200);
-    let (status, again) = exchange(&app, &c, &code).await;
+    let (status, again) = app.exchange_code(&c, &code).await;
     assert_eq!(
         (status, again["error"].as_str()),
         (400, Some("invalid_grant"))
     );
     let access = first["access_token"].as_str().unwrap();
-    assert_eq!(userinfo_status(&app, access).await, 401);
-    let (status, body) =
-        crate::refresh::refresh(&app, &c, first["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(app.userinfo_status(access).await, 401);
+    let (status, body) = app
+        .refresh(&c, first["refresh_token"].as_str().unwrap(), None)
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
@@ -493,7 +483,7 @@ async fn sec_19_replayed_code_from_the_flow_revokes_its_tokens() {
         (400, Some("invalid_grant"))
     );
     // Another client (SEC-21).
-    let other = create_client(&app, &["--redirect-uri", REDIRECT]);
+    let other = app.create_client(&["--redirect-uri", REDIRECT]);
     let code = code_of(browser.authorize(&code_request(&c, &[])).await);
     let (status, body) = redeem(&app, &other, &code, REDIRECT, Some(VERIFIER)).await;
     assert_eq!(
@@ -517,7 +507,7 @@ async fn redeem(
     if let Some(v) = verifier {
         form.push(("code_verifier", v));
     }
-    let (status, _, body) = json_of(post(app, Some((&c.id, &c.secret)), &form).await).await;
+    let (status, _, body) = json_of(app.post_token(Some((&c.id, &c.secret)), &form).await).await;
     (status, body)
 }
 
@@ -604,7 +594,7 @@ async fn sec_14_no_cors_on_the_authorization_endpoint() {
         s.cors_origins = vec!["https://spa.test".into()];
     })
     .await;
-    let c = create_client(&app, &["--redirect-uri", REDIRECT]);
+    let c = app.create_client(&["--redirect-uri", REDIRECT]);
     for origin in ["https://spa.test", "https://evil.test"] {
         let resp = app
             .http

@@ -1,7 +1,6 @@
 //! One integration binary: the real server over HTTP and the real `irongate` binary.
 
 mod authorize;
-mod browser;
 mod chromium;
 mod cli;
 mod code_grant;

@@ -1,8 +1,9 @@
 //! The pages themselves (checklist section G and SEC-12/SEC-13): cookie attributes, security
 //! headers, CSRF, XSS probes, no enumeration, sign-in limits on the login page, bad input.
 
-use crate::browser::{Browser, PASSWORD, Page, REDIRECT, code_request};
-use crate::helpers::{TestApp, TestEnv, create_client, create_user, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Browser, PASSWORD, Page, REDIRECT, TestApp, TestEnv, code_request, spawn_app, spawn_app_with,
+};
 
 const XSS: &str = "\"><svg onload=alert(1)>";
 
@@ -10,8 +11,8 @@ async fn setup_with(
     customize: impl FnOnce(&mut irongate::config::Settings),
 ) -> (TestApp, crate::helpers::Client) {
     let app = spawn_app_with(TestEnv::new(), customize).await;
-    create_user(&app, "alice@example.com", PASSWORD);
-    let c = create_client(&app, &["--redirect-uri", REDIRECT]);
+    app.create_user("alice@example.com", PASSWORD);
+    let c = app.create_client(&["--redirect-uri", REDIRECT]);
     (app, c)
 }
 
@@ -233,7 +234,7 @@ async fn sec_52_csrf_on_login_consent_and_logout() {
 #[tokio::test]
 async fn sec_54_xss_probes_are_escaped() {
     let app = spawn_app().await;
-    create_user(&app, "alice@example.com", PASSWORD);
+    app.create_user("alice@example.com", PASSWORD);
     let out = app.env.cli(
         &[
             "client",
@@ -457,12 +458,12 @@ async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
     assert_eq!(resp.status(), 400);
     // A NUL byte in a client id is an unknown client at the token endpoint too (PostgreSQL
     // would refuse it as an error).
-    let resp = crate::helpers::post(
-        &app,
-        None,
-        &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
-    )
-    .await;
+    let resp = app
+        .post_token(
+            None,
+            &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
+        )
+        .await;
     assert_eq!(resp.status(), 401);
     for path in ["/admin", "/admin/users", "/clients", "/keys", "/metrics"] {
         assert_eq!(browser.get(path).await.status, 404, "{path}");
@@ -652,7 +653,7 @@ async fn sec_61_sec_62_correlation_id_and_header_bound() {
         }
     }
     // A token endpoint error carries it too.
-    let resp = crate::helpers::post(&app, None, &[("grant_type", "nonsense")]).await;
+    let resp = app.post_token(None, &[("grant_type", "nonsense")]).await;
     assert!(resp.headers().contains_key("x-request-id"));
 
     let resp = http

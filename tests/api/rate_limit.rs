@@ -1,44 +1,17 @@
 //! Sign-in rate limits on the password grant (SEC-57).
 
-use crate::helpers::{Client, TestApp, TestEnv, json_of, spawn_app, spawn_app_with};
-use crate::refresh::{PASSWORD, setup};
-
-/// One password-grant attempt; returns status, `Retry-After` and the error code.
-pub async fn attempt(
-    app: &TestApp,
-    c: &Client,
-    password: &str,
-    forwarded_for: Option<&str>,
-) -> (u16, Option<u64>, Option<String>) {
-    let mut req = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "alice@example.com"),
-            ("password", password),
-        ]);
-    if let Some(xff) = forwarded_for {
-        req = req.header("x-forwarded-for", xff);
-    }
-    let (status, headers, body) = json_of(req.send().await.unwrap()).await;
-    let retry = headers
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().parse().unwrap());
-    (status, retry, body["error"].as_str().map(str::to_owned))
-}
+use crate::helpers::{PASSWORD, TestEnv, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn sec_57_username_failures_are_limited_with_429_and_retry_after() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
+    let (c, _) = app.password_client_with_alice();
     for _ in 0..5 {
-        let (status, _, error) = attempt(&app, &c, "wrong password", None).await;
+        let (status, _, error) = app.password_attempt(&c, "wrong password", None).await;
         assert_eq!((status, error.as_deref()), (400, Some("invalid_grant")));
     }
     // The sixth attempt is refused before the password is looked at, even the right one.
-    let (status, retry, error) = attempt(&app, &c, PASSWORD, None).await;
+    let (status, retry, error) = app.password_attempt(&c, PASSWORD, None).await;
     assert_eq!(
         (status, error.as_deref()),
         (429, Some("temporarily_unavailable"))
@@ -50,17 +23,17 @@ async fn sec_57_username_failures_are_limited_with_429_and_retry_after() {
 #[tokio::test]
 async fn sec_57_a_success_resets_the_username_counter() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
+    let (c, _) = app.password_client_with_alice();
     for round in 0..2 {
         for _ in 0..4 {
             assert_eq!(
-                attempt(&app, &c, "wrong password", None).await.0,
+                app.password_attempt(&c, "wrong password", None).await.0,
                 400,
                 "round {round}"
             );
         }
         assert_eq!(
-            attempt(&app, &c, PASSWORD, None).await.0,
+            app.password_attempt(&c, PASSWORD, None).await.0,
             200,
             "round {round}"
         );
@@ -71,10 +44,11 @@ async fn sec_57_a_success_resets_the_username_counter() {
 #[tokio::test]
 async fn sec_57_parallel_attempts_never_exceed_the_limit() {
     let app = spawn_app_with(TestEnv::new(), |s| s.login_limit_per_ip = 0).await;
-    let (c, _) = setup(&app);
-    let results =
-        futures_util::future::join_all((0..30).map(|_| attempt(&app, &c, "wrong password", None)))
-            .await;
+    let (c, _) = app.password_client_with_alice();
+    let results = futures_util::future::join_all(
+        (0..30).map(|_| app.password_attempt(&c, "wrong password", None)),
+    )
+    .await;
     let verified = results.iter().filter(|r| r.0 == 400).count();
     let limited = results.iter().filter(|r| r.0 == 429).count();
     assert_eq!((verified, limited), (5, 25), "{results:?}");
@@ -87,12 +61,19 @@ async fn sec_57_per_ip_limit_ignores_forwarded_for_from_untrusted_peers() {
         s.login_limit_per_user = 0;
     })
     .await;
-    let (c, _) = setup(&app);
+    let (c, _) = app.password_client_with_alice();
     for i in 0..3 {
         let xff = format!("198.51.100.{i}");
-        assert_eq!(attempt(&app, &c, "wrong password", Some(&xff)).await.0, 400);
+        assert_eq!(
+            app.password_attempt(&c, "wrong password", Some(&xff))
+                .await
+                .0,
+            400
+        );
     }
-    let (status, retry, _) = attempt(&app, &c, PASSWORD, Some("198.51.100.77")).await;
+    let (status, retry, _) = app
+        .password_attempt(&c, PASSWORD, Some("198.51.100.77"))
+        .await;
     assert_eq!(
         status, 429,
         "a made-up X-Forwarded-For does not reset the bucket"
@@ -108,20 +89,26 @@ async fn per_ip_limit_believes_trusted_proxies() {
         s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
     })
     .await;
-    let (c, _) = setup(&app);
+    let (c, _) = app.password_client_with_alice();
     for _ in 0..2 {
         assert_eq!(
-            attempt(&app, &c, "wrong", Some("198.51.100.1")).await.0,
+            app.password_attempt(&c, "wrong", Some("198.51.100.1"))
+                .await
+                .0,
             400
         );
     }
     assert_eq!(
-        attempt(&app, &c, "wrong", Some("198.51.100.1")).await.0,
+        app.password_attempt(&c, "wrong", Some("198.51.100.1"))
+            .await
+            .0,
         429
     );
     // Another client behind the same proxy has its own bucket.
     assert_eq!(
-        attempt(&app, &c, PASSWORD, Some("198.51.100.2")).await.0,
+        app.password_attempt(&c, PASSWORD, Some("198.51.100.2"))
+            .await
+            .0,
         200
     );
 }
@@ -133,9 +120,12 @@ async fn a_limit_of_zero_turns_it_off() {
         s.login_limit_per_user = 0;
     })
     .await;
-    let (c, _) = setup(&app);
+    let (c, _) = app.password_client_with_alice();
     for _ in 0..8 {
-        assert_eq!(attempt(&app, &c, "wrong password", None).await.0, 400);
+        assert_eq!(
+            app.password_attempt(&c, "wrong password", None).await.0,
+            400
+        );
     }
-    assert_eq!(attempt(&app, &c, PASSWORD, None).await.0, 200);
+    assert_eq!(app.password_attempt(&c, PASSWORD, None).await.0, 200);
 }

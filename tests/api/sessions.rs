@@ -1,8 +1,9 @@
 //! Sessions, `prompt`, `max_age`, consent memory and RP-initiated logout (checklist section F,
 //! and SEC-50/51/53 of section G).
 
-use crate::browser::{Browser, PASSWORD, Page, REDIRECT, code_request, exchange};
-use crate::helpers::{Client, TestApp, TestEnv, create_client, create_user, spawn_app_with};
+use crate::helpers::{
+    Browser, Client, PASSWORD, Page, REDIRECT, TestApp, TestEnv, code_request, spawn_app_with,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -16,17 +17,14 @@ fn claims_of(token: &str) -> Value {
 
 async fn setup_with(customize: impl FnOnce(&mut irongate::config::Settings)) -> (TestApp, Client) {
     let app = spawn_app_with(TestEnv::new(), customize).await;
-    create_user(&app, "alice@example.com", PASSWORD);
-    create_user(&app, "bob@example.com", PASSWORD);
-    let c = create_client(
-        &app,
-        &[
-            "--redirect-uri",
-            REDIRECT,
-            "--post-logout-redirect-uri",
-            LOGOUT_TARGET,
-        ],
-    );
+    app.create_user("alice@example.com", PASSWORD);
+    app.create_user("bob@example.com", PASSWORD);
+    let c = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--post-logout-redirect-uri",
+        LOGOUT_TARGET,
+    ]);
     (app, c)
 }
 
@@ -44,7 +42,7 @@ async fn tokens(app: &TestApp, c: &Client, browser: &Browser, extra: &[(&str, &s
 
 async fn code_tokens(app: &TestApp, c: &Client, page: &Page) -> Value {
     let code = page.redirect_params()["code"].clone();
-    let (status, body) = exchange(app, c, &code).await;
+    let (status, body) = app.exchange_code(c, &code).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -278,7 +276,7 @@ async fn sec_46_constant_challenge_and_nonce_are_flagged_in_logs() {
             .await;
         assert!(page.redirect_params().contains_key("code"));
     }
-    let fresh = create_client(&app, &["--redirect-uri", REDIRECT]);
+    let fresh = app.create_client(&["--redirect-uri", REDIRECT]);
     let browser = Browser::new(&app);
     tokens(&app, &fresh, &browser, &[]).await;
     for i in 0..4 {
@@ -459,7 +457,7 @@ async fn sec_53_consent_memory_prompt_consent_and_deny() {
         ))
         .await;
     assert!(page.has("<form id=\"consent\""));
-    let first_party = create_client(&app, &["--redirect-uri", REDIRECT, "--skip-consent"]);
+    let first_party = app.create_client(&["--redirect-uri", REDIRECT, "--skip-consent"]);
     let page = browser.authorize(&code_request(&first_party, &[])).await;
     assert_eq!(page.status, 302, "skip-consent asks nothing");
     let page = browser
@@ -650,8 +648,9 @@ async fn sec_47_refreshed_id_token_is_a_valid_logout_hint() {
     let (app, c) = setup().await;
     let browser = Browser::new(&app);
     let body = tokens(&app, &c, &browser, &[]).await;
-    let (status, refreshed) =
-        crate::refresh::refresh(&app, &c, body["refresh_token"].as_str().unwrap(), None).await;
+    let (status, refreshed) = app
+        .refresh(&c, body["refresh_token"].as_str().unwrap(), None)
+        .await;
     assert_eq!(status, 200, "{refreshed}");
     let hint = refreshed["id_token"].as_str().unwrap();
     let (original, renewed) = (id_claims(&body), claims_of(hint));

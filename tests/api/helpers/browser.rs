@@ -2,15 +2,12 @@
 //! automatic redirects, and the hooks the CONTRACT promises (`form#login`, `form#consent`,
 //! `input[name=csrf_token]`, …) read from the pages.
 
-use crate::helpers::{Client, TestApp, json_of, post};
+use super::app::TestApp;
+use super::fixtures::{CHALLENGE, Client, PASSWORD, REDIRECT, VERIFIER};
+use super::tokens::json_of;
 use reqwest::header::{HeaderMap, LOCATION};
 use serde_json::Value;
 use std::collections::HashMap;
-
-pub const REDIRECT: &str = "https://rp.test/cb";
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A user agent with its own cookie jar.
 pub struct Browser {
@@ -250,21 +247,23 @@ pub fn code_request<'a>(
     params
 }
 
-/// Exchanges a code at the token endpoint.
-pub async fn exchange(app: &TestApp, client: &Client, code: &str) -> (u16, Value) {
-    let (status, _, body) = json_of(
-        post(
-            app,
-            Some((&client.id, &client.secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
+impl TestApp {
+    /// Exchanges a code from [`code_request`] at the token endpoint (as `client`, with
+    /// [`REDIRECT`] and [`VERIFIER`]).
+    pub async fn exchange_code(&self, client: &Client, code: &str) -> (u16, Value) {
+        let (status, _, body) = json_of(
+            self.post_token(
+                Some((&client.id, &client.secret)),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await,
         )
-        .await,
-    )
-    .await;
-    (status, body)
+        .await;
+        (status, body)
+    }
 }
