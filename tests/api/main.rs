@@ -1,10 +1,13 @@
 //! One integration binary: the real server over HTTP and the real `irongate` binary.
 
-mod authorize;
+mod authorize_errors;
+mod authorize_flow;
+mod authorize_redirect_uri;
 mod chromium;
 mod cli;
 mod code_grant;
 mod config;
+mod cors;
 mod discovery;
 mod helpers;
 mod jwks;

@@ -267,3 +267,13 @@ impl TestApp {
         (status, body)
     }
 }
+
+/// An HTML error page and no `Location`: nothing goes to the candidate URI.
+pub fn assert_no_redirect(page: &Page, what: &str) {
+    assert_eq!(page.status, 400, "{what}: {}", page.body);
+    assert!(page.location().is_none(), "{what} redirected");
+    assert!(
+        page.header("content-type").starts_with("text/html"),
+        "{what}"
+    );
+}

@@ -1,7 +1,7 @@
 //! What tests start from: the fixture keys, the one test password, the relying party's redirect
 //! URI and PKCE pair, and users and clients created through the real CLI.
 
-use super::app::TestApp;
+use super::app::{TestApp, spawn_app};
 
 /// The pre-generated key tests sign with, so that no test pays for RSA key generation unless
 /// generating is its point.
@@ -77,4 +77,18 @@ impl TestApp {
         let user = self.create_user("alice@example.com", PASSWORD);
         (client, user)
     }
+}
+
+/// A server with Alice ([`PASSWORD`]) and a confidential client registered for [`REDIRECT`] and
+/// `https://rp.test/cb?x=1`.
+pub async fn spawn_code_flow_app() -> (TestApp, Client) {
+    let app = spawn_app().await;
+    app.create_user("alice@example.com", PASSWORD);
+    let c = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--redirect-uri",
+        "https://rp.test/cb?x=1",
+    ]);
+    (app, c)
 }
