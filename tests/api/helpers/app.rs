@@ -6,11 +6,13 @@
 use super::fixtures::{FIXTURE_KEY, FIXTURE_KEY_FILE};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use irongate::config::Settings;
 use irongate::startup::{AppState, Application};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
+
+/// What `spawn_app_with` lets a test change before the server starts.
+pub use irongate::config::Settings;
 
 /// A database of its own for one test, dropped at the end.
 pub struct TestDb {

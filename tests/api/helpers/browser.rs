@@ -248,6 +248,28 @@ pub fn code_request<'a>(
 }
 
 impl TestApp {
+    /// Signs Alice in with `browser` (approving consent when asked) for [`code_request`]`(c,
+    /// extra)` and exchanges the code: the token response.
+    pub async fn sign_in_tokens(
+        &self,
+        c: &Client,
+        browser: &Browser,
+        extra: &[(&str, &str)],
+    ) -> Value {
+        let page = browser
+            .sign_in_and_approve(&code_request(c, extra), "alice@example.com")
+            .await;
+        self.code_tokens(c, &page).await
+    }
+
+    /// Exchanges the code of the redirect `page`: the token response (asserted 200).
+    pub async fn code_tokens(&self, c: &Client, page: &Page) -> Value {
+        let code = page.redirect_params()["code"].clone();
+        let (status, body) = self.exchange_code(c, &code).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     /// Exchanges a code from [`code_request`] at the token endpoint (as `client`, with
     /// [`REDIRECT`] and [`VERIFIER`]).
     pub async fn exchange_code(&self, client: &Client, code: &str) -> (u16, Value) {
@@ -276,4 +298,16 @@ pub fn assert_no_redirect(page: &Page, what: &str) {
         page.header("content-type").starts_with("text/html"),
         "{what}"
     );
+}
+
+/// The `error` of a silent answer (a redirect, not a page with a form); empty when there is none.
+pub fn error_of(page: &Page) -> String {
+    assert!(
+        !page.has("<form"),
+        "a page was shown instead of a silent answer"
+    );
+    page.redirect_params()
+        .get("error")
+        .cloned()
+        .unwrap_or_default()
 }

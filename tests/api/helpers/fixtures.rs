@@ -1,7 +1,7 @@
 //! What tests start from: the fixture keys, the one test password, the relying party's redirect
 //! URI and PKCE pair, and users and clients created through the real CLI.
 
-use super::app::{TestApp, spawn_app};
+use super::app::{Settings, TestApp, TestEnv, spawn_app, spawn_app_with};
 
 /// The pre-generated key tests sign with, so that no test pays for RSA key generation unless
 /// generating is its point.
@@ -17,6 +17,11 @@ pub const REDIRECT: &str = "https://rp.test/cb";
 /// RFC 7636 Appendix B's verifier and its S256 challenge.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// The registered post-logout redirect URI of [`spawn_session_app`]'s client.
+pub const LOGOUT_TARGET: &str = "https://rp.test/logged-out";
+
+/// A key irongate never published, for forging tokens.
+pub const ATTACKER_KEY: &str = include_str!("../../fixtures/attacker-key.pem");
 
 /// A client created with the CLI.
 pub struct Client {
@@ -91,4 +96,24 @@ pub async fn spawn_code_flow_app() -> (TestApp, Client) {
         "https://rp.test/cb?x=1",
     ]);
     (app, c)
+}
+
+/// A server changed by `customize`, with Alice and Bob ([`PASSWORD`]) and a confidential client
+/// registered for [`REDIRECT`] and, after logout, [`LOGOUT_TARGET`].
+pub async fn spawn_session_app_with(customize: impl FnOnce(&mut Settings)) -> (TestApp, Client) {
+    let app = spawn_app_with(TestEnv::new(), customize).await;
+    app.create_user("alice@example.com", PASSWORD);
+    app.create_user("bob@example.com", PASSWORD);
+    let c = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--post-logout-redirect-uri",
+        LOGOUT_TARGET,
+    ]);
+    (app, c)
+}
+
+/// [`spawn_session_app_with`] the default settings.
+pub async fn spawn_session_app() -> (TestApp, Client) {
+    spawn_session_app_with(|_| {}).await
 }

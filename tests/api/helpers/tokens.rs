@@ -2,8 +2,10 @@
 //! password, client_credentials and refresh grants, revocation, and a userinfo probe.
 
 use super::app::TestApp;
-use super::fixtures::{Client, PASSWORD};
-use serde_json::Value;
+use super::fixtures::{ATTACKER_KEY, Client, PASSWORD};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
 
 /// Status, headers and JSON body of a response.
 pub async fn json_of(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
@@ -126,4 +128,41 @@ impl TestApp {
             .status()
             .as_u16()
     }
+}
+
+/// The claims of a JWT, read without verifying anything.
+pub fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The claims of the ID token in a token response.
+pub fn id_claims(body: &Value) -> Value {
+    claims_of(body["id_token"].as_str().unwrap())
+}
+
+/// Forgeries of a real ID token: `alg: none`, a flipped signature character, the same claims
+/// signed by a foreign key under the real `kid`, and garbage.
+pub fn forged_hints(hint: &str) -> [String; 4] {
+    let parts: Vec<&str> = hint.split('.').collect();
+    let none_header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(ATTACKER_KEY.as_bytes()).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = jsonwebtoken::decode_header(hint).unwrap().kid;
+    header.typ = Some("JWT".into());
+    let foreign = jsonwebtoken::encode(&header, &claims_of(hint), &key).unwrap();
+    [
+        format!("{none_header}.{}.", parts[1]),
+        tamper_signature(hint),
+        foreign,
+        "x.y.z".into(),
+    ]
+}
+
+/// The token with one signature character changed (in the middle: every bit there counts).
+fn tamper_signature(token: &str) -> String {
+    let (head, sig) = token.rsplit_once('.').unwrap();
+    let mut sig = sig.as_bytes().to_vec();
+    sig[10] = if sig[10] == b'A' { b'B' } else { b'A' };
+    format!("{head}.{}", String::from_utf8(sig).unwrap())
 }
