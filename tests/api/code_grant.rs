@@ -1,7 +1,9 @@
 //! The token endpoint's authorization_code grant (SEC-16..SEC-23). Codes are stored here the way
 //! the authorization endpoint (next step) will store them; the exchange is over HTTP.
 
-use crate::helpers::{CHALLENGE, Client, REDIRECT, TestApp, VERIFIER, json_of, spawn_app};
+use crate::helpers::{
+    CHALLENGE, Client, REDIRECT, TestApp, VERIFIER, claims_of, json_of, spawn_app,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use irongate::store::AuthorizationCode;
@@ -72,11 +74,6 @@ async fn exchange(app: &TestApp, c: &Client, code: &str, extra: &[(&str, &str)])
 
 fn good() -> [(&'static str, &'static str); 2] {
     [("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 #[tokio::test]

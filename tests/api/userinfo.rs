@@ -1,13 +1,11 @@
 //! UserInfo: claims by scope, RFC 6750 errors, and the JWT attack battery (SEC-39, SEC-40,
 //! SEC-41) against the endpoint that consumes irongate's access tokens.
 
-use crate::helpers::{FIXTURE_KEY, TestApp, json_of, spawn_app};
+use crate::helpers::{ATTACKER_KEY, FIXTURE_KEY, TestApp, claims_of, json_of, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-
-const ATTACKER_KEY: &str = include_str!("../fixtures/attacker-key.pem");
 
 async fn get(app: &TestApp, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
     json_of(
@@ -23,11 +21,6 @@ async fn get(app: &TestApp, token: &str) -> (u16, reqwest::header::HeaderMap, Va
 
 fn challenge(headers: &reqwest::header::HeaderMap) -> String {
     headers["www-authenticate"].to_str().unwrap().to_owned()
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 #[tokio::test]
