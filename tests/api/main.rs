@@ -3,6 +3,7 @@
 mod authorize_errors;
 mod authorize_flow;
 mod authorize_redirect_uri;
+mod bad_input;
 mod chromium;
 mod cli;
 mod code_grant;
@@ -14,6 +15,7 @@ mod helpers;
 mod jwks;
 mod logout;
 mod oidc_rp;
+mod page_security;
 mod pages;
 mod prompt;
 mod rate_limit;

@@ -1,6 +1,8 @@
-//! Sign-in rate limits on the password grant (SEC-57).
+//! Sign-in rate limits (SEC-57) on the password grant and on the login page.
 
-use crate::helpers::{PASSWORD, TestEnv, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Browser, PASSWORD, TestEnv, code_request, spawn_app, spawn_app_with, spawn_pages_app_with,
+};
 
 #[tokio::test]
 async fn sec_57_username_failures_are_limited_with_429_and_retry_after() {
@@ -128,4 +130,78 @@ async fn a_limit_of_zero_turns_it_off() {
         );
     }
     assert_eq!(app.password_attempt(&c, PASSWORD, None).await.0, 200);
+}
+
+/// SEC-57: the login page shares the password grant's limits: 429, `Retry-After`, `.error`
+/// saying to wait; a refused attempt never reaches the password check.
+#[tokio::test]
+async fn sec_57_login_page_is_rate_limited() {
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login_limit_per_user = 3;
+        s.login_limit_per_ip = 100;
+    })
+    .await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    for _ in 0..3 {
+        let page = browser
+            .login(&login, "alice@example.com", "wrong password")
+            .await;
+        assert_eq!(page.status, 401);
+    }
+    let limited = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").parse::<u64>().unwrap() > 0);
+    assert!(limited.has("class=\"error\""));
+    assert!(limited.has("Wait"), "{}", limited.body);
+    assert!(limited.has("<form id=\"login\""));
+}
+
+/// SEC-57: the login page's limits hold under a parallel burst (no more attempts reach the
+/// password check than the limit allows) and cannot be dodged with `X-Forwarded-For` from an
+/// untrusted peer.
+#[tokio::test]
+async fn sec_57_login_page_limits_hold_under_bursts_and_spoofed_forwarding() {
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login_limit_per_user = 0;
+        s.login_limit_per_ip = 5;
+    })
+    .await;
+    let browser = Browser::new(&app);
+    let login = browser.authorize(&code_request(&c, &[])).await;
+    let form = [
+        ("csrf_token", login.hidden("csrf_token")),
+        ("request", login.hidden("request")),
+        ("username", "alice@example.com".to_owned()),
+        ("password", "wrong password".to_owned()),
+    ];
+    let attempt = |n: usize| {
+        let browser = &browser;
+        let form = &form;
+        async move {
+            let resp = browser
+                .http
+                .post(format!("{}/login", browser.base))
+                .header("x-forwarded-for", format!("203.0.113.{n}"))
+                .form(form)
+                .send()
+                .await
+                .unwrap();
+            resp.status().as_u16()
+        }
+    };
+    let statuses = futures_util::future::join_all((0..20).map(attempt)).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
+    // Even the right password waits now, whatever the forwarding header says.
+    let page = browser.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(page.status, 429);
 }

@@ -117,3 +117,12 @@ pub async fn spawn_session_app_with(customize: impl FnOnce(&mut Settings)) -> (T
 pub async fn spawn_session_app() -> (TestApp, Client) {
     spawn_session_app_with(|_| {}).await
 }
+
+/// A server changed by `customize`, with Alice ([`PASSWORD`]) and a confidential client
+/// registered for [`REDIRECT`].
+pub async fn spawn_pages_app_with(customize: impl FnOnce(&mut Settings)) -> (TestApp, Client) {
+    let app = spawn_app_with(TestEnv::new(), customize).await;
+    app.create_user("alice@example.com", PASSWORD);
+    let c = app.create_client(&["--redirect-uri", REDIRECT]);
+    (app, c)
+}
