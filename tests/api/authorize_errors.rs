@@ -113,7 +113,7 @@ async fn sec_07_errors_after_validation_are_redirected_with_state_and_iss() {
 /// SEC-10: unknown parameters are ignored, order does not matter, repeats are refused, a long
 /// state comes back byte for byte.
 #[tokio::test]
-async fn sec_10_parameter_hygiene() {
+async fn unknown_parameters_are_ignored_and_repeated_ones_refused_sec_10() {
     let (app, c) = spawn_code_flow_app().await;
     let browser = Browser::new(&app);
     let long_state = "s".repeat(2048);
@@ -178,7 +178,7 @@ async fn sec_15_request_uri_is_never_fetched() {
 /// PostgreSQL refuses NUL bytes: a nonce with control characters is `invalid_request` on both
 /// backends; `error_description` never carries characters RFC 6749 §4.1.2.1 forbids.
 #[tokio::test]
-async fn sec_61_control_characters_and_error_description_charset() {
+async fn control_characters_are_invalid_requests_and_descriptions_stay_in_charset_sec_61() {
     let (app, c) = spawn_code_flow_app().await;
     let browser = Browser::new(&app);
     let page = browser

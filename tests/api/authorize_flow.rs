@@ -48,7 +48,7 @@ async fn code_flow_through_login_and_consent_pages() {
 
 /// SEC-11: the authorization request works as a form POST.
 #[tokio::test]
-async fn sec_11_post_authorization_request() {
+async fn authorization_request_works_as_a_form_post_sec_11() {
     let (app, c) = spawn_code_flow_app().await;
     let browser = Browser::new(&app);
     let posted = browser.post("/authorize", &code_request(&c, &[])).await;

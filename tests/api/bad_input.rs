@@ -6,7 +6,7 @@ use crate::helpers::{Browser, code_request, spawn_pages_app_with};
 /// SEC-61, SEC-62, SEC-63: malformed input is a 4xx page, never a 500; bodies are bounded; no
 /// admin surface on the public listener.
 #[tokio::test]
-async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
+async fn malformed_input_is_a_4xx_and_there_is_no_admin_surface_sec_61_sec_62_sec_63() {
     let (app, c) = spawn_pages_app_with(|_| {}).await;
     let browser = Browser::new(&app);
     for query in [
@@ -88,7 +88,7 @@ async fn sec_61_sec_62_sec_63_bad_input_and_no_admin_surface() {
 /// pages quote it, so a report can be matched with the log. SEC-62: request headers over 32 KiB
 /// in all are refused with 431 (a 64 KB header), ordinary large ones are not.
 #[tokio::test]
-async fn sec_61_sec_62_correlation_id_and_header_bound() {
+async fn every_answer_has_a_correlation_id_and_oversized_heads_get_431_sec_61_sec_62() {
     let (app, _c) = spawn_pages_app_with(|_| {}).await;
     let http = reqwest::Client::new();
     let mut ids = std::collections::HashSet::new();

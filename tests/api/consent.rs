@@ -7,7 +7,7 @@ use crate::helpers::{Browser, REDIRECT, code_request, error_of, spawn_session_ap
 /// again; `prompt=consent` always asks; deny is `access_denied` with state and iss; a consent
 /// form is good only for the request it was rendered for.
 #[tokio::test]
-async fn sec_53_consent_memory_prompt_consent_and_deny() {
+async fn consent_is_remembered_per_user_client_and_scopes_sec_53() {
     let (app, c) = spawn_session_app().await;
     let browser = Browser::new(&app);
     app.sign_in_tokens(&c, &browser, &[("scope", "openid")])

@@ -36,7 +36,7 @@ async fn sec_14_no_cors_on_the_authorization_endpoint() {
 /// SEC-14: the API endpoints answer allowed origins (preflight included) and never echo an
 /// unknown one; with `cors_allow_credentials` the exact origin comes back with credentials.
 #[tokio::test]
-async fn sec_14_cors_on_the_api_endpoints_per_allowlist() {
+async fn api_endpoints_answer_cors_only_for_allowed_origins_sec_14() {
     let app = crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| {
         s.cors_origins = vec!["https://spa.test".into()];
         s.cors_allow_credentials = true;

@@ -11,7 +11,7 @@ use crate::helpers::{
 /// session and goes back at once with `state`; anything unregistered or forged never redirects;
 /// without a hint a confirmation page asks; afterwards the old cookie is worthless.
 #[tokio::test]
-async fn sec_47_sec_48_rp_initiated_logout() {
+async fn logout_redirects_only_with_a_valid_hint_to_a_registered_uri_sec_47_sec_48() {
     let (app, c) = spawn_session_app().await;
     let browser = Browser::new(&app);
     let body = app.sign_in_tokens(&c, &browser, &[]).await;

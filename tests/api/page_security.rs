@@ -10,7 +10,7 @@ const XSS: &str = "\"><svg onload=alert(1)>";
 /// SEC-52: login and consent POSTs without the session's token, with a wrong one, or from
 /// another cookie jar are 403 and change nothing; GET on them is 405.
 #[tokio::test]
-async fn sec_52_csrf_on_login_consent_and_logout() {
+async fn login_and_consent_posts_need_the_sessions_csrf_token_sec_52() {
     let (app, c) = spawn_pages_app_with(|_| {}).await;
     let browser = Browser::new(&app);
     let login = browser.authorize(&code_request(&c, &[])).await;

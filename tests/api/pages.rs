@@ -48,7 +48,7 @@ async fn sec_13_sec_55_every_page_carries_the_security_headers() {
 
 /// SEC-49: the session cookie's attributes, over http and over https (`__Host-`, `Secure`).
 #[tokio::test]
-async fn sec_49_session_cookie_attributes() {
+async fn session_cookie_is_httponly_lax_and_host_prefixed_secure_over_https_sec_49() {
     let (app, c) = spawn_pages_app_with(|_| {}).await;
     let page = Browser::new(&app).authorize(&code_request(&c, &[])).await;
     let cookie = Browser::session_cookie(&page).unwrap();

@@ -23,7 +23,7 @@ async fn sec_43_prompt_none_without_session_is_login_required() {
 /// SEC-44: with a session, `prompt=none` (with or without the previous ID token as hint) is
 /// silent and consistent; a hint for someone else, or a forged one, gives no code.
 #[tokio::test]
-async fn sec_44_prompt_none_with_session_and_id_token_hint() {
+async fn prompt_none_with_a_session_is_silent_unless_the_hint_is_foreign_or_forged_sec_44() {
     let (app, c) = spawn_session_app().await;
     let browser = Browser::new(&app);
     let first = id_claims(&app.sign_in_tokens(&c, &browser, &[]).await);

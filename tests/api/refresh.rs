@@ -158,7 +158,7 @@ async fn refresh_tokens_only_for_clients_registered_for_them() {
 
 /// Bad inputs, including SEC-40: an access or ID token is not a refresh token.
 #[tokio::test]
-async fn refresh_bad_inputs_sec_40() {
+async fn bad_refresh_inputs_are_refused_and_harm_nothing_sec_40() {
     let app = spawn_app().await;
     let (c, _) = app.password_client_with_alice();
     let body = app.password_login(&c, "openid").await;

@@ -74,7 +74,7 @@ async fn sec_34_revoking_an_access_token_blocklists_its_jti() {
 }
 
 #[tokio::test]
-async fn sec_34_revocation_bad_inputs() {
+async fn bad_revocation_requests_leave_tokens_working_sec_34() {
     let app = spawn_app().await;
     let (c1, _) = app.password_client_with_alice();
     let c2 = app.create_client(&["--grant-type", "client_credentials"]);
@@ -134,7 +134,7 @@ async fn sec_34_revocation_bad_inputs() {
 }
 
 #[tokio::test]
-async fn sec_35_introspection_members_and_who_may_ask() {
+async fn only_confidential_clients_introspect_and_see_the_expected_members_sec_35() {
     let app = spawn_app().await;
     let (c1, user) = app.password_client_with_alice();
     let c2 = app.create_client(&[

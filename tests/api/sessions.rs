@@ -48,7 +48,7 @@ async fn sec_50_new_session_id_at_sign_in() {
 
 /// SEC-51: idle and absolute session timeouts end the session.
 #[tokio::test]
-async fn sec_51_idle_and_absolute_timeouts() {
+async fn idle_and_absolute_timeouts_end_the_session_sec_51() {
     // Timeouts of a few seconds leave a slow CI machine room to finish the sign-in itself.
     let (app, c) = spawn_session_app_with(|s| s.session_idle_timeout = 2).await;
     let browser = Browser::new(&app);

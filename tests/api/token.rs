@@ -26,7 +26,7 @@ async fn verify(app: &TestApp, token: &str, aud: &str) -> Value {
 }
 
 #[tokio::test]
-async fn client_credentials_with_basic_and_post_sec_27() {
+async fn client_credentials_grant_works_with_basic_and_post_sec_27() {
     let app = spawn_app().await;
     let c = app.create_client(&[
         "--grant-type",
@@ -87,7 +87,7 @@ async fn client_credentials_with_basic_and_post_sec_27() {
 
 /// SEC-25: failures are uniform; one method per request; GET is not allowed.
 #[tokio::test]
-async fn sec_25_client_authentication_failures() {
+async fn client_authentication_failures_are_uniform_sec_25() {
     let app = spawn_app().await;
     let c = app.create_client(&["--grant-type", "client_credentials"]);
     let form = [("grant_type", "client_credentials")];

@@ -171,7 +171,7 @@ fn hmac_with(secret: &[u8], kid: &str, claims: &Value) -> String {
 
 /// SEC-39 / SEC-40: every forged, altered, mistyped or stale token is 401 `invalid_token`.
 #[tokio::test]
-async fn sec_39_jwt_attack_battery_at_userinfo() {
+async fn forged_altered_or_stale_tokens_are_invalid_token_at_userinfo_sec_39() {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
 
