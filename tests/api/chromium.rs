@@ -8,8 +8,7 @@
 //! Without them the test is skipped with a note, unless `CI` or `IRONGATE_REQUIRE_BROWSER` is set
 //! (`.ci/run` sets the latter and installs both), in which case it fails.
 
-use crate::browser::{CHALLENGE, PASSWORD, VERIFIER};
-use crate::helpers::{create_client, create_user, json_of, post, spawn_app};
+use crate::helpers::{CHALLENGE, PASSWORD, VERIFIER, json_of, spawn_app};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::collections::HashMap;
@@ -38,10 +37,10 @@ async fn headless_chromium_signs_in_through_the_pages() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
     let app = spawn_app().await;
-    create_user(&app, "alice@example.com", PASSWORD);
+    app.create_user("alice@example.com", PASSWORD);
     let (rp_port, requests) = redirect_target().await;
     let redirect = format!("http://127.0.0.1:{rp_port}/cb");
-    let rp = create_client(&app, &["--redirect-uri", &redirect]);
+    let rp = app.create_client(&["--redirect-uri", &redirect]);
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
             ("response_type", "code"),
@@ -107,8 +106,7 @@ async fn headless_chromium_signs_in_through_the_pages() {
 
     // The code is good at the token endpoint, for the redirect URI the browser went to.
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&rp.id, &rp.secret)),
             &[
                 ("grant_type", "authorization_code"),

@@ -1,16 +1,13 @@
 //! The token endpoint's authorization_code grant (SEC-16..SEC-23). Codes are stored here the way
 //! the authorization endpoint (next step) will store them; the exchange is over HTTP.
 
-use crate::helpers::{Client, TestApp, create_client, create_user, json_of, post, spawn_app};
-use crate::refresh::{refresh, userinfo_status};
+use crate::helpers::{
+    CHALLENGE, Client, REDIRECT, TestApp, VERIFIER, claims_of, json_of, spawn_app,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use irongate::store::AuthorizationCode;
 use serde_json::Value;
-
-const REDIRECT: &str = "https://rp.test/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 struct Code<'a> {
     client: &'a Client,
@@ -50,7 +47,7 @@ async fn store_code(app: &TestApp, spec: Code<'_>) -> String {
 }
 
 fn confidential(app: &TestApp) -> Client {
-    create_client(app, &["--redirect-uri", REDIRECT])
+    app.create_client(&["--redirect-uri", REDIRECT])
 }
 
 fn code_for<'a>(client: &'a Client, user: &'a str) -> Code<'a> {
@@ -70,7 +67,7 @@ async fn exchange(app: &TestApp, c: &Client, code: &str, extra: &[(&str, &str)])
     if basic.is_none() {
         form.push(("client_id", &c.id));
     }
-    let (status, headers, body) = json_of(post(app, basic, &form).await).await;
+    let (status, headers, body) = json_of(app.post_token(basic, &form).await).await;
     assert_eq!(headers["cache-control"], "no-store");
     (status, body)
 }
@@ -79,16 +76,11 @@ fn good() -> [(&'static str, &'static str); 2] {
     [("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]
 }
 
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn sec_16_code_exchange_with_pkce_issues_all_tokens() {
     let app = spawn_app().await;
     let c = confidential(&app);
-    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let user = app.create_user("alice@example.com", "correct horse battery");
     let code = store_code(&app, code_for(&c, &user)).await;
     let (status, body) = exchange(&app, &c, &code, &good()).await;
     assert_eq!(status, 200, "{body}");
@@ -102,12 +94,13 @@ async fn sec_16_code_exchange_with_pkce_issues_all_tokens() {
     assert_eq!(id["sub"], user.as_str());
     assert!(id["auth_time"].as_i64().unwrap() < id["iat"].as_i64().unwrap());
     assert_eq!(
-        userinfo_status(&app, body["access_token"].as_str().unwrap()).await,
+        app.userinfo_status(body["access_token"].as_str().unwrap())
+            .await,
         200
     );
 
     // A public client authenticates with its client_id alone and must use PKCE.
-    let public = create_client(&app, &["--public", "--redirect-uri", REDIRECT]);
+    let public = app.create_client(&["--public", "--redirect-uri", REDIRECT]);
     let code = store_code(&app, code_for(&public, &user)).await;
     assert_eq!(exchange(&app, &public, &code, &good()).await.0, 200);
     let code = store_code(
@@ -129,7 +122,7 @@ async fn sec_16_code_exchange_with_pkce_issues_all_tokens() {
 async fn sec_19_a_replayed_code_revokes_what_it_issued() {
     let app = spawn_app().await;
     let c = confidential(&app);
-    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let user = app.create_user("alice@example.com", "correct horse battery");
     let code = store_code(&app, code_for(&c, &user)).await;
     let (_, first) = exchange(&app, &c, &code, &good()).await;
     let (status, err) = exchange(&app, &c, &code, &good()).await;
@@ -138,10 +131,13 @@ async fn sec_19_a_replayed_code_revokes_what_it_issued() {
         (400, Some("invalid_grant"))
     );
     assert_eq!(
-        userinfo_status(&app, first["access_token"].as_str().unwrap()).await,
+        app.userinfo_status(first["access_token"].as_str().unwrap())
+            .await,
         401
     );
-    let (status, _) = refresh(&app, &c, first["refresh_token"].as_str().unwrap(), None).await;
+    let (status, _) = app
+        .refresh(&c, first["refresh_token"].as_str().unwrap(), None)
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -153,7 +149,7 @@ async fn sec_20_concurrent_redemptions_yield_one_success() {
     use irongate::store::schema::refresh_tokens;
     let app = spawn_app().await;
     let c = confidential(&app);
-    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let user = app.create_user("alice@example.com", "correct horse battery");
     let code = store_code(&app, code_for(&c, &user)).await;
     let form = good();
     let results =
@@ -185,7 +181,7 @@ async fn sec_17_sec_18_sec_21_sec_22_sec_23_bad_exchanges_fail() {
     let app = spawn_app().await;
     let c = confidential(&app);
     let other = confidential(&app);
-    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let user = app.create_user("alice@example.com", "correct horse battery");
     let wrong_verifier = "x".repeat(43);
     let no_challenge = || Code {
         challenge: None,
@@ -312,7 +308,7 @@ async fn sec_17_sec_21_malformed_verifiers_and_failed_exchanges_spend_the_code()
     let app = spawn_app().await;
     let c = confidential(&app);
     let other = confidential(&app);
-    let user = create_user(&app, "alice@example.com", "correct horse battery");
+    let user = app.create_user("alice@example.com", "correct horse battery");
     let challenge_of = |v: &str| URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()));
     for verifier in [
         "a".repeat(42),

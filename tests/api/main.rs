@@ -5,17 +5,24 @@
     reason = "tests fail loudly on what they did not expect"
 )]
 
-mod authorize;
-mod browser;
+mod authorize_errors;
+mod authorize_flow;
+mod authorize_redirect_uri;
+mod bad_input;
 mod chromium;
 mod cli;
 mod code_grant;
 mod config;
+mod consent;
+mod cors;
 mod discovery;
 mod helpers;
 mod jwks;
+mod logout;
 mod oidc_rp;
+mod page_security;
 mod pages;
+mod prompt;
 mod rate_limit;
 mod redis_faults;
 mod refresh;

@@ -8,8 +8,7 @@
 //! browser only stands in for the user on the login and consent pages. A disagreement between
 //! irongate and the crate's reading of the specifications fails here.
 
-use crate::browser::{Browser, PASSWORD, REDIRECT};
-use crate::helpers::{TestApp, create_client, create_user, spawn_app};
+use crate::helpers::{Browser, PASSWORD, REDIRECT, TestApp, spawn_app};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenResponse, CoreUserInfoClaims,
 };
@@ -187,8 +186,8 @@ async fn sign_in(app: &TestApp, rp: &RelyingParty, http: &HttpClient, user_id: &
 #[tokio::test]
 async fn openidconnect_rp_confidential_client_signs_in() {
     let app = spawn_app().await;
-    let user_id = create_user(&app, EMAIL, PASSWORD);
-    let client = create_client(&app, &["--redirect-uri", REDIRECT]);
+    let user_id = app.create_user(EMAIL, PASSWORD);
+    let client = app.create_client(&["--redirect-uri", REDIRECT]);
     assert!(
         !client.secret.is_empty(),
         "a confidential client has a secret"
@@ -251,8 +250,8 @@ async fn openidconnect_rp_confidential_client_signs_in() {
 #[tokio::test]
 async fn openidconnect_rp_public_client_signs_in() {
     let app = spawn_app().await;
-    let user_id = create_user(&app, EMAIL, PASSWORD);
-    let client = create_client(&app, &["--public", "--redirect-uri", REDIRECT]);
+    let user_id = app.create_user(EMAIL, PASSWORD);
+    let client = app.create_client(&["--public", "--redirect-uri", REDIRECT]);
     assert!(client.secret.is_empty(), "a public client has no secret");
     let http = http_client();
     let rp = discover(&app, &http, &client.id, None)
@@ -270,16 +269,13 @@ async fn openidconnect_rp_public_client_signs_in() {
 async fn openidconnect_rp_logs_the_user_out() {
     const AFTER_LOGOUT: &str = "https://rp.test/logged-out";
     let app = spawn_app().await;
-    let user_id = create_user(&app, EMAIL, PASSWORD);
-    let client = create_client(
-        &app,
-        &[
-            "--redirect-uri",
-            REDIRECT,
-            "--post-logout-redirect-uri",
-            AFTER_LOGOUT,
-        ],
-    );
+    let user_id = app.create_user(EMAIL, PASSWORD);
+    let client = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--post-logout-redirect-uri",
+        AFTER_LOGOUT,
+    ]);
     let http = http_client();
     let rp = discover(&app, &http, &client.id, Some(&client.secret)).await;
     let SignedIn {

@@ -2,10 +2,7 @@
 //! revoked token back and never turns rate limits off. Run when IRONGATE_TEST_REDIS_URL is set
 //! (always in `.ci/run`); the server reaches Redis through a proxy the test can cut.
 
-use crate::helpers::{TestApp, TestEnv, spawn_app_with};
-use crate::rate_limit::attempt;
-use crate::refresh::{PASSWORD, login, setup, userinfo_status};
-use crate::revocation::revoke;
+use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app_with};
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -70,33 +67,33 @@ async fn rel_05_redis_down_revoked_tokens_stay_rejected() {
     let Some(redis) = redis_url() else { return };
     let proxy = Proxy::start(&redis).await;
     let app = app_behind(&proxy).await;
-    let (c, _) = setup(&app);
-    let revoked = login(&app, &c, "openid").await["access_token"]
+    let (c, _) = app.password_client_with_alice();
+    let revoked = app.password_login(&c, "openid").await["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let kept = login(&app, &c, "openid").await["access_token"]
+    let kept = app.password_login(&c, "openid").await["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(revoke(&app, &c, &revoked).await, 200);
-    assert_eq!(userinfo_status(&app, &revoked).await, 401);
+    assert_eq!(app.revoke(&c, &revoked).await, 200);
+    assert_eq!(app.userinfo_status(&revoked).await, 401);
 
     proxy.cut();
     assert_eq!(
-        userinfo_status(&app, &revoked).await,
+        app.userinfo_status(&revoked).await,
         401,
         "the revoked token stays rejected"
     );
     assert_eq!(
-        userinfo_status(&app, &kept).await,
+        app.userinfo_status(&kept).await,
         200,
         "the database answers instead"
     );
     // A revocation that cannot reach every node is not reported as done (RFC 7009 §2.2.1).
-    assert_eq!(revoke(&app, &c, &kept).await, 503);
+    assert_eq!(app.revoke(&c, &kept).await, 503);
     // It was written to the database, so this node refuses the token already.
-    assert_eq!(userinfo_status(&app, &kept).await, 401);
+    assert_eq!(app.userinfo_status(&kept).await, 401);
 }
 
 #[tokio::test]
@@ -105,13 +102,13 @@ async fn rel_05_a_flushed_redis_does_not_resurrect_revoked_tokens() {
     let env = TestEnv::new();
     let prefix = env.redis_prefix.clone();
     let app = spawn_app_with(env, |_| {}).await;
-    let (c, _) = setup(&app);
-    let token = login(&app, &c, "openid").await["access_token"]
+    let (c, _) = app.password_client_with_alice();
+    let token = app.password_login(&c, "openid").await["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(revoke(&app, &c, &token).await, 200);
-    assert_eq!(userinfo_status(&app, &token).await, 401);
+    assert_eq!(app.revoke(&c, &token).await, 200);
+    assert_eq!(app.userinfo_status(&token).await, 401);
 
     // Everything irongate keeps in Redis is lost.
     let client = redis::Client::open(redis.as_str()).unwrap();
@@ -128,7 +125,7 @@ async fn rel_05_a_flushed_redis_does_not_resurrect_revoked_tokens() {
         .await
         .unwrap();
 
-    assert_eq!(userinfo_status(&app, &token).await, 401);
+    assert_eq!(app.userinfo_status(&token).await, 401);
     // The blocklist is rebuilt from the database.
     let blocklist = format!("{prefix}revoked");
     let check = conn.clone();
@@ -154,7 +151,7 @@ async fn rel_05_a_flushed_redis_does_not_resurrect_revoked_tokens() {
         .await
         .unwrap();
     assert!(ttl > 0, "every key has a TTL");
-    assert_eq!(userinfo_status(&app, &token).await, 401);
+    assert_eq!(app.userinfo_status(&token).await, 401);
 }
 
 #[tokio::test]
@@ -162,13 +159,16 @@ async fn rel_04_redis_down_rate_limits_fall_back_to_local_counters() {
     let Some(redis) = redis_url() else { return };
     let proxy = Proxy::start(&redis).await;
     let app = app_behind(&proxy).await;
-    let (c, _) = setup(&app);
+    let (c, _) = app.password_client_with_alice();
     proxy.cut();
     for _ in 0..5 {
-        assert_eq!(attempt(&app, &c, "wrong password", None).await.0, 400);
+        assert_eq!(
+            app.password_attempt(&c, "wrong password", None).await.0,
+            400
+        );
     }
     assert_eq!(
-        attempt(&app, &c, PASSWORD, None).await.0,
+        app.password_attempt(&c, PASSWORD, None).await.0,
         429,
         "never unlimited"
     );

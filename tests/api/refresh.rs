@@ -1,75 +1,7 @@
 //! The refresh_token grant: rotation, reuse detection, binding, scope, lifetime, races.
 
-use crate::helpers::{
-    Client, TestApp, TestEnv, create_client, create_user, json_of, post, spawn_app, spawn_app_with,
-};
+use crate::helpers::{TestEnv, json_of, spawn_app, spawn_app_with};
 use serde_json::Value;
-
-pub const PASSWORD: &str = "correct horse battery";
-
-/// A client that may use the password and refresh grants, and a user.
-pub fn setup(app: &TestApp) -> (Client, String) {
-    let client = create_client(
-        app,
-        &[
-            "--grant-type",
-            "password",
-            "--grant-type",
-            "refresh_token",
-            "--scope",
-            "openid",
-            "--scope",
-            "email",
-            "--scope",
-            "profile",
-            "--scope",
-            "users:read",
-        ],
-    );
-    let user = create_user(app, "alice@example.com", PASSWORD);
-    (client, user)
-}
-
-/// Signs in with the password grant; returns the token response.
-pub async fn login(app: &TestApp, c: &Client, scope: &str) -> Value {
-    let (status, _, body) = json_of(
-        post(
-            app,
-            Some((&c.id, &c.secret)),
-            &[
-                ("grant_type", "password"),
-                ("username", "alice@example.com"),
-                ("password", PASSWORD),
-                ("scope", scope),
-            ],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-pub async fn refresh(app: &TestApp, c: &Client, token: &str, scope: Option<&str>) -> (u16, Value) {
-    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
-    if let Some(scope) = scope {
-        form.push(("scope", scope));
-    }
-    let (status, headers, body) = json_of(post(app, Some((&c.id, &c.secret)), &form).await).await;
-    assert_eq!(headers["cache-control"], "no-store");
-    (status, body)
-}
-
-pub async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
-    app.http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 fn rt(body: &Value) -> String {
     body["refresh_token"]
@@ -85,34 +17,34 @@ fn at(body: &Value) -> String {
 #[tokio::test]
 async fn sec_30_rotation_and_reuse_revokes_the_whole_family() {
     let app = spawn_app().await;
-    let (c, user) = setup(&app);
-    let first = login(&app, &c, "openid email").await;
+    let (c, user) = app.password_client_with_alice();
+    let first = app.password_login(&c, "openid email").await;
     let rt1 = rt(&first);
     assert_eq!(rt1.len(), 43, "256 bits, base64url");
     assert!(!rt1.contains('.'), "opaque, not a JWT");
 
-    let (status, second) = refresh(&app, &c, &rt1, None).await;
+    let (status, second) = app.refresh(&c, &rt1, None).await;
     assert_eq!(status, 200, "{second}");
     let rt2 = rt(&second);
     assert_ne!(rt1, rt2, "every use rotates");
     assert_eq!(second["scope"], "email openid");
     assert!(second["id_token"].is_string(), "openid was granted");
-    assert_eq!(userinfo_status(&app, &at(&second)).await, 200);
+    assert_eq!(app.userinfo_status(&at(&second)).await, 200);
 
     // RT1 again: likely theft. It fails, and so does everything of its family.
-    let (status, body) = refresh(&app, &c, &rt1, None).await;
+    let (status, body) = app.refresh(&c, &rt1, None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    let (status, body) = refresh(&app, &c, &rt2, None).await;
+    let (status, body) = app.refresh(&c, &rt2, None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
         "the newest token of the family is revoked too"
     );
-    assert_eq!(userinfo_status(&app, &at(&second)).await, 401);
-    assert_eq!(userinfo_status(&app, &at(&first)).await, 401);
+    assert_eq!(app.userinfo_status(&at(&second)).await, 401);
+    assert_eq!(app.userinfo_status(&at(&first)).await, 401);
 
     // Only the SHA-256 of a refresh token is stored.
     let hash = irongate::auth::secrets::hash_secret(&rt2);
@@ -137,18 +69,15 @@ async fn sec_30_rotation_and_reuse_revokes_the_whole_family() {
 #[tokio::test]
 async fn sec_31_a_refresh_token_is_bound_to_its_client() {
     let app = spawn_app().await;
-    let (c1, _) = setup(&app);
-    let c2 = create_client(
-        &app,
-        &["--grant-type", "refresh_token", "--grant-type", "password"],
-    );
-    let body = login(&app, &c1, "openid").await;
-    let (status, other) = refresh(&app, &c2, &rt(&body), None).await;
+    let (c1, _) = app.password_client_with_alice();
+    let c2 = app.create_client(&["--grant-type", "refresh_token", "--grant-type", "password"]);
+    let body = app.password_login(&c1, "openid").await;
+    let (status, other) = app.refresh(&c2, &rt(&body), None).await;
     assert_eq!(
         (status, other["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    let (status, _) = refresh(&app, &c1, &rt(&body), None).await;
+    let (status, _) = app.refresh(&c1, &rt(&body), None).await;
     assert_eq!(
         status, 200,
         "another client's attempt does not burn the token"
@@ -158,18 +87,20 @@ async fn sec_31_a_refresh_token_is_bound_to_its_client() {
 #[tokio::test]
 async fn sec_32_a_refresh_cannot_widen_scope() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid email").await;
-    let (status, wider) = refresh(&app, &c, &rt(&body), Some("openid email users:read")).await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid email").await;
+    let (status, wider) = app
+        .refresh(&c, &rt(&body), Some("openid email users:read"))
+        .await;
     assert_eq!(
         (status, wider["error"].as_str()),
         (400, Some("invalid_scope"))
     );
-    let (status, narrower) = refresh(&app, &c, &rt(&body), Some("openid")).await;
+    let (status, narrower) = app.refresh(&c, &rt(&body), Some("openid")).await;
     assert_eq!(status, 200, "{narrower}");
     assert_eq!(narrower["scope"], "openid");
     // The new refresh token keeps the original grant (RFC 6749 §6).
-    let (status, again) = refresh(&app, &c, &rt(&narrower), Some("openid email")).await;
+    let (status, again) = app.refresh(&c, &rt(&narrower), Some("openid email")).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["scope"], "email openid");
 }
@@ -177,10 +108,10 @@ async fn sec_32_a_refresh_cannot_widen_scope() {
 #[tokio::test]
 async fn sec_33_a_family_ends_at_its_absolute_lifetime() {
     let app = spawn_app_with(TestEnv::new(), |s| s.tokens.refresh_ttl = 1).await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let (status, body) = refresh(&app, &c, &rt(&body), None).await;
+    let (status, body) = app.refresh(&c, &rt(&body), None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
@@ -191,9 +122,9 @@ async fn sec_33_a_family_ends_at_its_absolute_lifetime() {
 #[tokio::test]
 async fn rel_03_concurrent_refreshes_yield_exactly_one_success() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let token = rt(&login(&app, &c, "openid").await);
-    let attempts = (0..12).map(|_| refresh(&app, &c, &token, None));
+    let (c, _) = app.password_client_with_alice();
+    let token = rt(&app.password_login(&c, "openid").await);
+    let attempts = (0..12).map(|_| app.refresh(&c, &token, None));
     let results = futures_util::future::join_all(attempts).await;
     let successes = results.iter().filter(|(status, _)| *status == 200).count();
     assert_eq!(successes, 1, "{results:?}");
@@ -205,15 +136,14 @@ async fn rel_03_concurrent_refreshes_yield_exactly_one_success() {
 #[tokio::test]
 async fn refresh_tokens_only_for_clients_registered_for_them() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let password_only = create_client(&app, &["--grant-type", "password"]);
-    let body = login(&app, &password_only, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let password_only = app.create_client(&["--grant-type", "password"]);
+    let body = app.password_login(&password_only, "openid").await;
     assert!(body.get("refresh_token").is_none(), "{body}");
     // A client not registered for refresh_token cannot use one.
-    let token = rt(&login(&app, &c, "openid").await);
+    let token = rt(&app.password_login(&c, "openid").await);
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&password_only.id, &password_only.secret)),
             &[("grant_type", "refresh_token"), ("refresh_token", &token)],
         )
@@ -228,17 +158,13 @@ async fn refresh_tokens_only_for_clients_registered_for_them() {
 
 /// Bad inputs, including SEC-40: an access or ID token is not a refresh token.
 #[tokio::test]
-async fn refresh_bad_inputs_sec_40() {
+async fn bad_refresh_inputs_are_refused_and_harm_nothing_sec_40() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid").await;
     let (status, _, missing) = json_of(
-        post(
-            &app,
-            Some((&c.id, &c.secret)),
-            &[("grant_type", "refresh_token")],
-        )
-        .await,
+        app.post_token(Some((&c.id, &c.secret)), &[("grant_type", "refresh_token")])
+            .await,
     )
     .await;
     assert_eq!(
@@ -252,7 +178,7 @@ async fn refresh_bad_inputs_sec_40() {
         body["access_token"].as_str().unwrap(),
         body["id_token"].as_str().unwrap(),
     ] {
-        let (status, err) = refresh(&app, &c, token, None).await;
+        let (status, err) = app.refresh(&c, token, None).await;
         assert_eq!(
             (status, err["error"].as_str()),
             (400, Some("invalid_grant")),
@@ -260,5 +186,5 @@ async fn refresh_bad_inputs_sec_40() {
         );
     }
     // None of that harmed the real token.
-    assert_eq!(refresh(&app, &c, &rt(&body), None).await.0, 200);
+    assert_eq!(app.refresh(&c, &rt(&body), None).await.0, 200);
 }

@@ -1,32 +1,12 @@
 //! Revocation (RFC 7009), introspection (RFC 7662) and log out everywhere.
 
-use crate::helpers::{
-    Client, TestApp, client_token, create_client, json_of, post, post_to, spawn_app,
-};
-use crate::refresh::{PASSWORD, login, refresh, setup, userinfo_status};
+use crate::helpers::{Client, PASSWORD, TestApp, json_of, spawn_app};
 use serde_json::{Value, json};
-
-pub async fn revoke(app: &TestApp, c: &Client, token: &str) -> u16 {
-    post_to(
-        app,
-        "/revoke",
-        Some((&c.id, &c.secret)),
-        &[("token", token)],
-    )
-    .await
-    .status()
-    .as_u16()
-}
 
 async fn introspect(app: &TestApp, c: &Client, token: &str) -> Value {
     let (status, headers, body) = json_of(
-        post_to(
-            app,
-            "/introspect",
-            Some((&c.id, &c.secret)),
-            &[("token", token)],
-        )
-        .await,
+        app.post_to("/introspect", Some((&c.id, &c.secret)), &[("token", token)])
+            .await,
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -41,33 +21,31 @@ fn s(v: &Value, key: &str) -> String {
 #[tokio::test]
 async fn sec_34_revoking_a_refresh_token_revokes_its_family_and_access_tokens() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let first = login(&app, &c, "openid").await;
-    let (_, second) = refresh(&app, &c, &s(&first, "refresh_token"), None).await;
-    let other_session = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let first = app.password_login(&c, "openid").await;
+    let (_, second) = app.refresh(&c, &s(&first, "refresh_token"), None).await;
+    let other_session = app.password_login(&c, "openid").await;
 
-    assert_eq!(revoke(&app, &c, &s(&second, "refresh_token")).await, 200);
-    let (status, err) = refresh(&app, &c, &s(&second, "refresh_token"), None).await;
+    assert_eq!(app.revoke(&c, &s(&second, "refresh_token")).await, 200);
+    let (status, err) = app.refresh(&c, &s(&second, "refresh_token"), None).await;
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    assert_eq!(
-        userinfo_status(&app, &s(&second, "access_token")).await,
-        401
-    );
-    assert_eq!(userinfo_status(&app, &s(&first, "access_token")).await, 401);
+    assert_eq!(app.userinfo_status(&s(&second, "access_token")).await, 401);
+    assert_eq!(app.userinfo_status(&s(&first, "access_token")).await, 401);
     assert_eq!(
         introspect(&app, &c, &s(&second, "access_token")).await,
         json!({ "active": false })
     );
     // Another family of the same user is untouched.
     assert_eq!(
-        userinfo_status(&app, &s(&other_session, "access_token")).await,
+        app.userinfo_status(&s(&other_session, "access_token"))
+            .await,
         200
     );
     assert_eq!(
-        refresh(&app, &c, &s(&other_session, "refresh_token"), None)
+        app.refresh(&c, &s(&other_session, "refresh_token"), None)
             .await
             .0,
         200
@@ -77,45 +55,43 @@ async fn sec_34_revoking_a_refresh_token_revokes_its_family_and_access_tokens() 
 #[tokio::test]
 async fn sec_34_revoking_an_access_token_blocklists_its_jti() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid").await;
     let token = s(&body, "access_token");
     assert_eq!(introspect(&app, &c, &token).await["active"], true);
-    assert_eq!(revoke(&app, &c, &token).await, 200);
-    assert_eq!(userinfo_status(&app, &token).await, 401);
+    assert_eq!(app.revoke(&c, &token).await, 200);
+    assert_eq!(app.userinfo_status(&token).await, 401);
     assert_eq!(
         introspect(&app, &c, &token).await,
         json!({ "active": false })
     );
     // Revoked again: still 200. The refresh token lives on.
-    assert_eq!(revoke(&app, &c, &token).await, 200);
+    assert_eq!(app.revoke(&c, &token).await, 200);
     assert_eq!(
-        refresh(&app, &c, &s(&body, "refresh_token"), None).await.0,
+        app.refresh(&c, &s(&body, "refresh_token"), None).await.0,
         200
     );
 }
 
 #[tokio::test]
-async fn sec_34_revocation_bad_inputs() {
+async fn bad_revocation_requests_leave_tokens_working_sec_34() {
     let app = spawn_app().await;
-    let (c1, _) = setup(&app);
-    let c2 = create_client(&app, &["--grant-type", "client_credentials"]);
-    let body = login(&app, &c1, "openid").await;
+    let (c1, _) = app.password_client_with_alice();
+    let c2 = app.create_client(&["--grant-type", "client_credentials"]);
+    let body = app.password_login(&c1, "openid").await;
 
-    assert_eq!(
-        revoke(&app, &c1, "garbage").await,
-        200,
-        "unknown tokens: 200"
-    );
-    assert_eq!(revoke(&app, &c1, "a.b.c").await, 200);
+    assert_eq!(app.revoke(&c1, "garbage").await, 200, "unknown tokens: 200");
+    assert_eq!(app.revoke(&c1, "a.b.c").await, 200);
     // Another client's tokens are left alone.
-    assert_eq!(revoke(&app, &c2, &s(&body, "refresh_token")).await, 200);
-    assert_eq!(revoke(&app, &c2, &s(&body, "access_token")).await, 200);
-    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 200);
+    assert_eq!(app.revoke(&c2, &s(&body, "refresh_token")).await, 200);
+    assert_eq!(app.revoke(&c2, &s(&body, "access_token")).await, 200);
+    assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 200);
     // Unauthenticated, wrongly authenticated, no token, wrong method, JSON body.
-    let resp = post_to(&app, "/revoke", None, &[("token", "x")]).await;
+    let resp = app.post_to("/revoke", None, &[("token", "x")]).await;
     assert_eq!(resp.status(), 401);
-    let resp = post_to(&app, "/revoke", Some((&c1.id, "wrong")), &[("token", "x")]).await;
+    let resp = app
+        .post_to("/revoke", Some((&c1.id, "wrong")), &[("token", "x")])
+        .await;
     assert_eq!(resp.status(), 401);
     assert!(
         resp.headers()["www-authenticate"]
@@ -123,8 +99,11 @@ async fn sec_34_revocation_bad_inputs() {
             .unwrap()
             .starts_with("Basic")
     );
-    let (status, _, err) =
-        json_of(post_to(&app, "/revoke", Some((&c1.id, &c1.secret)), &[]).await).await;
+    let (status, _, err) = json_of(
+        app.post_to("/revoke", Some((&c1.id, &c1.secret)), &[])
+            .await,
+    )
+    .await;
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_request"))
@@ -149,26 +128,23 @@ async fn sec_34_revocation_bad_inputs() {
     assert_eq!(resp.status(), 400);
     // All of that left the tokens working.
     assert_eq!(
-        refresh(&app, &c1, &s(&body, "refresh_token"), None).await.0,
+        app.refresh(&c1, &s(&body, "refresh_token"), None).await.0,
         200
     );
 }
 
 #[tokio::test]
-async fn sec_35_introspection_members_and_who_may_ask() {
+async fn only_confidential_clients_introspect_and_see_the_expected_members_sec_35() {
     let app = spawn_app().await;
-    let (c1, user) = setup(&app);
-    let c2 = create_client(
-        &app,
-        &[
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "users:read",
-        ],
-    );
-    let public = create_client(&app, &["--public", "--redirect-uri", "https://app.test/cb"]);
-    let body = login(&app, &c1, "openid email").await;
+    let (c1, user) = app.password_client_with_alice();
+    let c2 = app.create_client(&[
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "users:read",
+    ]);
+    let public = app.create_client(&["--public", "--redirect-uri", "https://app.test/cb"]);
+    let body = app.password_login(&c1, "openid email").await;
     let access = s(&body, "access_token");
     let refresh_token = s(&body, "refresh_token");
 
@@ -231,7 +207,7 @@ async fn sec_35_introspection_members_and_who_may_ask() {
     );
 
     // A client_credentials token: active, its subject the client.
-    let cc = client_token(&app, &c2).await;
+    let cc = app.client_token(&c2).await;
     let cc_info = introspect(&app, &c1, &cc).await;
     assert_eq!(cc_info["sub"], c2.id.as_str());
 
@@ -242,7 +218,7 @@ async fn sec_35_introspection_members_and_who_may_ask() {
         );
     }
     // A used refresh token is no longer active.
-    let (_, rotated) = refresh(&app, &c1, &refresh_token, None).await;
+    let (_, rotated) = app.refresh(&c1, &refresh_token, None).await;
     assert_eq!(
         introspect(&app, &c1, &refresh_token).await,
         json!({ "active": false })
@@ -253,25 +229,30 @@ async fn sec_35_introspection_members_and_who_may_ask() {
     );
 
     // Who may not ask: nobody unauthenticated, no public client.
-    let resp = post_to(&app, "/introspect", None, &[("token", access.as_str())]).await;
+    let resp = app
+        .post_to("/introspect", None, &[("token", access.as_str())])
+        .await;
     assert_eq!(resp.status(), 401);
-    let resp = post_to(
-        &app,
-        "/introspect",
-        None,
-        &[
-            ("token", access.as_str()),
-            ("client_id", public.id.as_str()),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_to(
+            "/introspect",
+            None,
+            &[
+                ("token", access.as_str()),
+                ("client_id", public.id.as_str()),
+            ],
+        )
+        .await;
     let (status, _, err) = json_of(resp).await;
     assert_eq!(
         (status, err["error"].as_str()),
         (401, Some("invalid_client"))
     );
-    let (status, _, err) =
-        json_of(post_to(&app, "/introspect", Some((&c1.id, &c1.secret)), &[]).await).await;
+    let (status, _, err) = json_of(
+        app.post_to("/introspect", Some((&c1.id, &c1.secret)), &[])
+            .await,
+    )
+    .await;
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_request"))
@@ -283,27 +264,27 @@ async fn sec_35_expired_access_tokens_are_inactive() {
     let app =
         crate::helpers::spawn_app_with(crate::helpers::TestEnv::new(), |s| s.tokens.access_ttl = 1)
             .await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
         introspect(&app, &c, &s(&body, "access_token")).await,
         json!({ "active": false })
     );
-    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 401);
+    assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 401);
 }
 
 #[tokio::test]
 async fn log_out_everywhere_with_the_users_own_token() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let laptop = login(&app, &c, "openid").await;
-    let phone = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let laptop = app.password_login(&c, "openid").await;
+    let phone = app.password_login(&c, "openid").await;
 
     let resp = app.http.post(app.url("/logout-all")).send().await.unwrap();
     assert_eq!(resp.status(), 401, "a token is required");
-    let service = create_client(&app, &["--grant-type", "client_credentials"]);
-    let cc = client_token(&app, &service).await;
+    let service = app.create_client(&["--grant-type", "client_credentials"]);
+    let cc = app.client_token(&service).await;
     let resp = app
         .http
         .post(app.url("/logout-all"))
@@ -326,10 +307,7 @@ async fn log_out_everywhere_with_the_users_own_token() {
         .unwrap();
     assert_eq!(resp.status(), 204);
     for session in [&laptop, &phone] {
-        assert_eq!(
-            userinfo_status(&app, &s(session, "access_token")).await,
-            401
-        );
+        assert_eq!(app.userinfo_status(&s(session, "access_token")).await, 401);
         assert_eq!(
             introspect(&app, &c, &s(session, "access_token")).await,
             json!({ "active": false })
@@ -338,43 +316,42 @@ async fn log_out_everywhere_with_the_users_own_token() {
             introspect(&app, &c, &s(session, "refresh_token")).await,
             json!({ "active": false })
         );
-        let (status, _) = refresh(&app, &c, &s(session, "refresh_token"), None).await;
+        let (status, _) = app.refresh(&c, &s(session, "refresh_token"), None).await;
         assert_eq!(status, 400);
     }
     // Signing in again works.
-    let again = login(&app, &c, "openid").await;
-    assert_eq!(userinfo_status(&app, &s(&again, "access_token")).await, 200);
+    let again = app.password_login(&c, "openid").await;
+    assert_eq!(app.userinfo_status(&s(&again, "access_token")).await, 200);
 }
 
 #[tokio::test]
 async fn cli_logout_all_and_disable_end_every_token() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid").await;
     app.env
         .cli(
             &["user", "logout-all", "--email", "ALICE@example.com"],
             None,
         )
         .json();
-    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 401);
+    assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 401);
     assert_eq!(
-        refresh(&app, &c, &s(&body, "refresh_token"), None).await.0,
+        app.refresh(&c, &s(&body, "refresh_token"), None).await.0,
         400
     );
 
-    let body = login(&app, &c, "openid").await;
+    let body = app.password_login(&c, "openid").await;
     app.env
         .cli(&["user", "disable", "--email", "alice@example.com"], None)
         .json();
-    assert_eq!(userinfo_status(&app, &s(&body, "access_token")).await, 401);
+    assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 401);
     assert_eq!(
-        refresh(&app, &c, &s(&body, "refresh_token"), None).await.0,
+        app.refresh(&c, &s(&body, "refresh_token"), None).await.0,
         400
     );
     let (status, _, err) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&c.id, &c.secret)),
             &[
                 ("grant_type", "password"),

@@ -1,6 +1,6 @@
 //! The token endpoint: client authentication, client_credentials and password grants, errors.
 
-use crate::helpers::{Client, TestApp, create_client, create_user, json_of, post, spawn_app};
+use crate::helpers::{Client, TestApp, json_of, spawn_app};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -26,22 +26,18 @@ async fn verify(app: &TestApp, token: &str, aud: &str) -> Value {
 }
 
 #[tokio::test]
-async fn client_credentials_with_basic_and_post_sec_27() {
+async fn client_credentials_grant_works_with_basic_and_post_sec_27() {
     let app = spawn_app().await;
-    let c = create_client(
-        &app,
-        &[
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "users:read",
-            "--scope",
-            "admin",
-        ],
-    );
+    let c = app.create_client(&[
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "users:read",
+        "--scope",
+        "admin",
+    ]);
     let (status, headers, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&c.id, &c.secret)),
             &[
                 ("grant_type", "client_credentials"),
@@ -71,8 +67,7 @@ async fn client_credentials_with_basic_and_post_sec_27() {
     }
 
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             None,
             &[
                 ("grant_type", "client_credentials"),
@@ -92,12 +87,13 @@ async fn client_credentials_with_basic_and_post_sec_27() {
 
 /// SEC-25: failures are uniform; one method per request; GET is not allowed.
 #[tokio::test]
-async fn sec_25_client_authentication_failures() {
+async fn client_authentication_failures_are_uniform_sec_25() {
     let app = spawn_app().await;
-    let c = create_client(&app, &["--grant-type", "client_credentials"]);
+    let c = app.create_client(&["--grant-type", "client_credentials"]);
     let form = [("grant_type", "client_credentials")];
 
-    let (status, headers, wrong) = json_of(post(&app, Some((&c.id, "wrong")), &form).await).await;
+    let (status, headers, wrong) =
+        json_of(app.post_token(Some((&c.id, "wrong")), &form).await).await;
     assert_eq!(status, 401);
     assert_eq!(wrong["error"], "invalid_client");
     assert!(
@@ -106,8 +102,11 @@ async fn sec_25_client_authentication_failures() {
             .unwrap()
             .starts_with("Basic")
     );
-    let (status, _, unknown) =
-        json_of(post(&app, Some(("no-such-client", "wrong")), &form).await).await;
+    let (status, _, unknown) = json_of(
+        app.post_token(Some(("no-such-client", "wrong")), &form)
+            .await,
+    )
+    .await;
     assert_eq!(status, 401);
     assert_eq!(
         unknown, wrong,
@@ -115,8 +114,7 @@ async fn sec_25_client_authentication_failures() {
     );
 
     let (status, headers, _) = json_of(
-        post(
-            &app,
+        app.post_token(
             None,
             &[
                 ("grant_type", "client_credentials"),
@@ -134,8 +132,7 @@ async fn sec_25_client_authentication_failures() {
     );
 
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&c.id, &c.secret)),
             &[
                 ("grant_type", "client_credentials"),
@@ -152,8 +149,7 @@ async fn sec_25_client_authentication_failures() {
     );
 
     let (status, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             None,
             &[("grant_type", "client_credentials"), ("client_id", &c.id)],
         )
@@ -166,7 +162,7 @@ async fn sec_25_client_authentication_failures() {
         "a confidential client without its secret"
     );
 
-    let (status, _, _) = json_of(post(&app, None, &form).await).await;
+    let (status, _, _) = json_of(app.post_token(None, &form).await).await;
     assert_eq!(status, 401, "no client at all");
 
     let get = app.http.get(app.url("/token")).send().await.unwrap();
@@ -176,16 +172,13 @@ async fn sec_25_client_authentication_failures() {
 #[tokio::test]
 async fn grant_and_scope_errors() {
     let app = spawn_app().await;
-    let cc = create_client(
-        &app,
-        &[
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "users:read",
-        ],
-    );
-    let web = create_client(&app, &["--redirect-uri", "https://rp.test/cb"]);
+    let cc = app.create_client(&[
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "users:read",
+    ]);
+    let web = app.create_client(&["--redirect-uri", "https://rp.test/cb"]);
     type Case<'a> = (&'a Client, Vec<(&'a str, &'a str)>, u16, &'a str);
     let cases: Vec<Case> = vec![
         (
@@ -227,8 +220,11 @@ async fn grant_and_scope_errors() {
         ),
     ];
     for (client, form, status, error) in cases {
-        let (got, headers, body) =
-            json_of(post(&app, Some((&client.id, &client.secret)), &form).await).await;
+        let (got, headers, body) = json_of(
+            app.post_token(Some((&client.id, &client.secret)), &form)
+                .await,
+        )
+        .await;
         assert_eq!(
             (got, body["error"].as_str()),
             (status, Some(error)),
@@ -242,7 +238,7 @@ async fn grant_and_scope_errors() {
 #[tokio::test]
 async fn non_form_and_oversized_bodies_are_invalid_requests() {
     let app = spawn_app().await;
-    let c = create_client(&app, &["--grant-type", "client_credentials"]);
+    let c = app.create_client(&["--grant-type", "client_credentials"]);
     let json = app
         .http
         .post(app.url("/token"))
@@ -290,29 +286,26 @@ async fn non_form_and_oversized_bodies_are_invalid_requests() {
 #[tokio::test]
 async fn password_grant_issues_access_and_id_tokens() {
     let app = spawn_app().await;
-    create_user(&app, "alice@example.com", "correct horse");
-    let c = create_client(
-        &app,
-        &[
-            "--grant-type",
-            "password",
-            "--scope",
-            "openid",
-            "--scope",
-            "email",
-            "--scope",
-            "profile",
-            "--scope",
-            "users:read",
-        ],
-    );
+    app.create_user("alice@example.com", "correct horse");
+    let c = app.create_client(&[
+        "--grant-type",
+        "password",
+        "--scope",
+        "openid",
+        "--scope",
+        "email",
+        "--scope",
+        "profile",
+        "--scope",
+        "users:read",
+    ]);
     let form = [
         ("grant_type", "password"),
         ("username", "Alice@Example.com"),
         ("password", "correct horse"),
         ("scope", "openid email profile"),
     ];
-    let (status, _, body) = json_of(post(&app, Some((&c.id, &c.secret)), &form).await).await;
+    let (status, _, body) = json_of(app.post_token(Some((&c.id, &c.secret)), &form).await).await;
     assert_eq!(status, 200, "{body}");
     let access = body["access_token"].as_str().unwrap();
     let claims = verify(&app, access, &app.address).await;
@@ -346,12 +339,12 @@ async fn password_grant_issues_access_and_id_tokens() {
 #[tokio::test]
 async fn password_grant_failures_are_indistinguishable() {
     let app = spawn_app().await;
-    create_user(&app, "bob@example.com", "right password");
-    create_user(&app, "off@example.com", "right password");
+    app.create_user("bob@example.com", "right password");
+    app.create_user("off@example.com", "right password");
     app.env
         .cli(&["user", "disable", "--email", "off@example.com"], None)
         .json();
-    let c = create_client(&app, &["--grant-type", "password", "--scope", "openid"]);
+    let c = app.create_client(&["--grant-type", "password", "--scope", "openid"]);
     let mut bodies = Vec::new();
     for (user, pass) in [
         ("bob@example.com", "wrong password"),
@@ -360,8 +353,7 @@ async fn password_grant_failures_are_indistinguishable() {
         ("not-an-email", "x"),
     ] {
         let (status, _, body) = json_of(
-            post(
-                &app,
+            app.post_token(
                 Some((&c.id, &c.secret)),
                 &[
                     ("grant_type", "password"),
@@ -378,18 +370,17 @@ async fn password_grant_failures_are_indistinguishable() {
     assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
     assert_eq!(bodies[0]["error"], "invalid_grant");
 
-    let missing = post(
-        &app,
-        Some((&c.id, &c.secret)),
-        &[("grant_type", "password"), ("username", "bob@example.com")],
-    )
-    .await;
+    let missing = app
+        .post_token(
+            Some((&c.id, &c.secret)),
+            &[("grant_type", "password"), ("username", "bob@example.com")],
+        )
+        .await;
     assert_eq!(json_of(missing).await.2["error"], "invalid_request");
 
-    let no_grant = create_client(&app, &["--grant-type", "client_credentials"]);
+    let no_grant = app.create_client(&["--grant-type", "client_credentials"]);
     let (_, _, body) = json_of(
-        post(
-            &app,
+        app.post_token(
             Some((&no_grant.id, &no_grant.secret)),
             &[
                 ("grant_type", "password"),
@@ -408,7 +399,7 @@ async fn password_grant_failures_are_indistinguishable() {
 #[tokio::test]
 async fn sec_58_long_unicode_and_case_sensitive_passwords() {
     let app = spawn_app().await;
-    let c = create_client(&app, &["--grant-type", "password", "--scope", "openid"]);
+    let c = app.create_client(&["--grant-type", "password", "--scope", "openid"]);
     let sign_in = |email: &'static str, password: String| {
         let app = &app;
         let c = &c;
@@ -418,7 +409,7 @@ async fn sec_58_long_unicode_and_case_sensitive_passwords() {
                 ("username", email),
                 ("password", password.as_str()),
             ];
-            let resp = post(app, Some((&c.id, &c.secret)), &form).await;
+            let resp = app.post_token(Some((&c.id, &c.secret)), &form).await;
             resp.status().as_u16()
         }
     };
@@ -426,12 +417,12 @@ async fn sec_58_long_unicode_and_case_sensitive_passwords() {
     let long: String = "plum dumplings need patience and cinnamon; ".repeat(3)[..99].to_owned();
     let long = format!("{long}x");
     assert_eq!(long.chars().count(), 100);
-    create_user(&app, "long@example.com", &long);
+    app.create_user("long@example.com", &long);
     assert_eq!(sign_in("long@example.com", long.clone()).await, 200);
     let changed = format!("{}y", &long[..99]);
     assert_eq!(sign_in("long@example.com", changed).await, 400);
     // Case is kept.
-    create_user(&app, "case@example.com", "Tangerine Orbit Lantern");
+    app.create_user("case@example.com", "Tangerine Orbit Lantern");
     assert_eq!(
         sign_in("case@example.com", "tangerine orbit lantern".into()).await,
         400
@@ -441,8 +432,7 @@ async fn sec_58_long_unicode_and_case_sensitive_passwords() {
         200
     );
     // Set composed (NFC), typed decomposed (NFD), and the other way round; emoji kept.
-    create_user(
-        &app,
+    app.create_user(
         "nfc@example.com",
         "caf\u{e9} cr\u{e8}me \u{1f409} br\u{fb}l\u{e9}e",
     );
@@ -456,15 +446,11 @@ async fn sec_58_long_unicode_and_case_sensitive_passwords() {
     );
     // 90 accented characters typed decomposed are 180 code points: still not "too long".
     let accented = "\u{e9}".repeat(90) + " lantern9";
-    create_user(&app, "long-nfc@example.com", &accented);
+    app.create_user("long-nfc@example.com", &accented);
     let decomposed = "e\u{301}".repeat(90) + " lantern9";
     assert!(decomposed.chars().count() > 128);
     assert_eq!(sign_in("long-nfc@example.com", decomposed).await, 200);
-    create_user(
-        &app,
-        "nfd@example.com",
-        "na\u{308}ive re\u{301}sume\u{301} zebra",
-    );
+    app.create_user("nfd@example.com", "na\u{308}ive re\u{301}sume\u{301} zebra");
     assert_eq!(
         sign_in(
             "nfd@example.com",

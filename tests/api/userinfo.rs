@@ -1,14 +1,11 @@
 //! UserInfo: claims by scope, RFC 6750 errors, and the JWT attack battery (SEC-39, SEC-40,
 //! SEC-41) against the endpoint that consumes irongate's access tokens.
 
-use crate::helpers::{FIXTURE_KEY, TestApp, client_token, create_client, json_of, spawn_app};
-use crate::refresh::{login, setup};
+use crate::helpers::{ATTACKER_KEY, FIXTURE_KEY, TestApp, claims_of, json_of, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-
-const ATTACKER_KEY: &str = include_str!("../fixtures/attacker-key.pem");
 
 async fn get(app: &TestApp, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
     json_of(
@@ -26,16 +23,11 @@ fn challenge(headers: &reqwest::header::HeaderMap) -> String {
     headers["www-authenticate"].to_str().unwrap().to_owned()
 }
 
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn sec_41_userinfo_get_and_post_return_claims_by_scope() {
     let app = spawn_app().await;
-    let (c, user) = setup(&app);
-    let body = login(&app, &c, "openid email profile").await;
+    let (c, user) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid email profile").await;
     let token = body["access_token"].as_str().unwrap();
     let id_sub = claims_of(body["id_token"].as_str().unwrap())["sub"].clone();
 
@@ -74,7 +66,7 @@ async fn sec_41_userinfo_get_and_post_return_claims_by_scope() {
     );
 
     // Only what the scopes grant (SEC-29).
-    let narrow = login(&app, &c, "openid").await;
+    let narrow = app.password_login(&c, "openid").await;
     let (status, _, info) = get(&app, narrow["access_token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(info, json!({ "sub": user }));
@@ -83,8 +75,8 @@ async fn sec_41_userinfo_get_and_post_return_claims_by_scope() {
 #[tokio::test]
 async fn sec_41_userinfo_refusals_follow_rfc_6750() {
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid email").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid email").await;
     let token = body["access_token"].as_str().unwrap();
 
     // No token: 401 with a bare challenge.
@@ -120,19 +112,16 @@ async fn sec_41_userinfo_refusals_follow_rfc_6750() {
     assert_eq!(resp.status(), 405);
 
     // A user token without openid, and a client_credentials token: 403 insufficient_scope.
-    let no_openid = login(&app, &c, "email").await;
-    let service = create_client(
-        &app,
-        &[
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "openid",
-            "--scope",
-            "users:read",
-        ],
-    );
-    let cc = client_token(&app, &service).await;
+    let no_openid = app.password_login(&c, "email").await;
+    let service = app.create_client(&[
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "openid",
+        "--scope",
+        "users:read",
+    ]);
+    let cc = app.client_token(&service).await;
     for token in [no_openid["access_token"].as_str().unwrap(), cc.as_str()] {
         let (status, headers, err) = get(&app, token).await;
         assert_eq!(status, 403, "{err}");
@@ -182,13 +171,13 @@ fn hmac_with(secret: &[u8], kid: &str, claims: &Value) -> String {
 
 /// SEC-39 / SEC-40: every forged, altered, mistyped or stale token is 401 `invalid_token`.
 #[tokio::test]
-async fn sec_39_jwt_attack_battery_at_userinfo() {
+async fn forged_altered_or_stale_tokens_are_invalid_token_at_userinfo_sec_39() {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
 
     let app = spawn_app().await;
-    let (c, _) = setup(&app);
-    let body = login(&app, &c, "openid email").await;
+    let (c, _) = app.password_client_with_alice();
+    let body = app.password_login(&c, "openid email").await;
     let good = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(get(&app, &good).await.0, 200);
     let claims = claims_of(&good);

@@ -2,15 +2,12 @@
 //! automatic redirects, and the hooks the CONTRACT promises (`form#login`, `form#consent`,
 //! `input[name=csrf_token]`, …) read from the pages.
 
-use crate::helpers::{Client, TestApp, json_of, post};
+use super::app::TestApp;
+use super::fixtures::{CHALLENGE, Client, PASSWORD, REDIRECT, VERIFIER};
+use super::tokens::json_of;
 use reqwest::header::{HeaderMap, LOCATION};
 use serde_json::Value;
 use std::collections::HashMap;
-
-pub const REDIRECT: &str = "https://rp.test/cb";
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A user agent with its own cookie jar.
 pub struct Browser {
@@ -250,21 +247,67 @@ pub fn code_request<'a>(
     params
 }
 
-/// Exchanges a code at the token endpoint.
-pub async fn exchange(app: &TestApp, client: &Client, code: &str) -> (u16, Value) {
-    let (status, _, body) = json_of(
-        post(
-            app,
-            Some((&client.id, &client.secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
+impl TestApp {
+    /// Signs Alice in with `browser` (approving consent when asked) for [`code_request`]`(c,
+    /// extra)` and exchanges the code: the token response.
+    pub async fn sign_in_tokens(
+        &self,
+        c: &Client,
+        browser: &Browser,
+        extra: &[(&str, &str)],
+    ) -> Value {
+        let page = browser
+            .sign_in_and_approve(&code_request(c, extra), "alice@example.com")
+            .await;
+        self.code_tokens(c, &page).await
+    }
+
+    /// Exchanges the code of the redirect `page`: the token response (asserted 200).
+    pub async fn code_tokens(&self, c: &Client, page: &Page) -> Value {
+        let code = page.redirect_params()["code"].clone();
+        let (status, body) = self.exchange_code(c, &code).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Exchanges a code from [`code_request`] at the token endpoint (as `client`, with
+    /// [`REDIRECT`] and [`VERIFIER`]).
+    pub async fn exchange_code(&self, client: &Client, code: &str) -> (u16, Value) {
+        let (status, _, body) = json_of(
+            self.post_token(
+                Some((&client.id, &client.secret)),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await,
         )
-        .await,
-    )
-    .await;
-    (status, body)
+        .await;
+        (status, body)
+    }
+}
+
+/// An HTML error page and no `Location`: nothing goes to the candidate URI.
+pub fn assert_no_redirect(page: &Page, what: &str) {
+    assert_eq!(page.status, 400, "{what}: {}", page.body);
+    assert!(page.location().is_none(), "{what} redirected");
+    assert!(
+        page.header("content-type").starts_with("text/html"),
+        "{what}"
+    );
+}
+
+/// The `error` of a silent answer (a redirect, not a page with a form); empty when there is none.
+pub fn error_of(page: &Page) -> String {
+    assert!(
+        !page.has("<form"),
+        "a page was shown instead of a silent answer"
+    );
+    page.redirect_params()
+        .get("error")
+        .cloned()
+        .unwrap_or_default()
 }

@@ -3,19 +3,17 @@
 //! a fresh keys directory seeded with one pre-generated key, and a unique Redis prefix when
 //! IRONGATE_TEST_REDIS_URL is set.
 
+use super::fixtures::{FIXTURE_KEY, FIXTURE_KEY_FILE};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use irongate::config::Settings;
 use irongate::startup::Application;
 use irongate::state::AppState;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
 
-/// The pre-generated key tests sign with, so that no test pays for RSA key generation unless
-/// generating is its point.
-pub const FIXTURE_KEY: &str = include_str!("../fixtures/signing-key.pem");
-pub const FIXTURE_KEY_FILE: &str = "1700000000000-fixture.pem";
+/// What `spawn_app_with` lets a test change before the server starts.
+pub use irongate::config::Settings;
 
 /// A database of its own for one test, dropped at the end.
 pub struct TestDb {
@@ -289,90 +287,6 @@ impl TestApp {
         assert_eq!(resp.status(), 200);
         resp.json().await.unwrap()
     }
-}
-
-/// A client created with the CLI.
-pub struct Client {
-    pub id: String,
-    pub secret: String,
-}
-
-pub fn create_client(app: &TestApp, args: &[&str]) -> Client {
-    let mut full = vec!["client", "create", "--name", "test"];
-    full.extend_from_slice(args);
-    let out = app.env.cli(&full, None).json();
-    Client {
-        id: out["client_id"].as_str().unwrap().into(),
-        secret: out["client_secret"].as_str().unwrap_or("").into(),
-    }
-}
-
-/// Creates a user with a password; returns their id (`sub`).
-pub fn create_user(app: &TestApp, email: &str, password: &str) -> String {
-    app.env
-        .cli(
-            &[
-                "user",
-                "create",
-                "--email",
-                email,
-                "--name",
-                "Test User",
-                "--password-stdin",
-            ],
-            Some(password),
-        )
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// POSTs a form to the token endpoint.
-pub async fn post(
-    app: &TestApp,
-    basic: Option<(&str, &str)>,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    post_to(app, "/token", basic, form).await
-}
-
-/// A client_credentials access token for `c`.
-pub async fn client_token(app: &TestApp, c: &Client) -> String {
-    let (status, _, body) = json_of(
-        post(
-            app,
-            Some((&c.id, &c.secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
-/// POSTs a form to `path`, with HTTP Basic client authentication when given.
-pub async fn post_to(
-    app: &TestApp,
-    path: &str,
-    basic: Option<(&str, &str)>,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = app.http.post(app.url(path)).form(form);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    req.send().await.unwrap()
-}
-
-/// Status, headers and JSON body of a response.
-pub async fn json_of(
-    resp: reqwest::Response,
-) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.json().await.unwrap())
 }
 
 /// Polls `check` every 100 ms until it holds or `secs` pass.
