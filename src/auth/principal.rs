@@ -9,8 +9,13 @@ use crate::store::User;
 /// The caller of a bearer endpoint.
 #[derive(Debug, Clone)]
 pub enum Principal {
-    /// A user, through an access token a client obtained for them.
-    User { user_id: String, via: Credential },
+    /// A user, through an access token a client obtained for them; `record` is the user's row
+    /// when verifying the credential read it from the database.
+    User {
+        user_id: String,
+        via: Credential,
+        record: Option<Box<User>>,
+    },
     /// A client acting for itself (client_credentials).
     Client { client_id: String, via: Credential },
 }
@@ -66,6 +71,7 @@ impl Authenticator {
             Some(_) => Principal::User {
                 user_id: claims.sub.clone(),
                 via: Credential::AccessToken(claims),
+                record: verified.user.map(Box::new),
             },
             None => Principal::Client {
                 client_id: claims.client_id.clone(),
@@ -74,11 +80,16 @@ impl Authenticator {
         })
     }
 
-    /// The calling user's record, read from the database and checked again (userinfo answers
-    /// from it).
-    pub async fn current_user(&self, principal: &Principal) -> Result<User, Rejected> {
-        match principal.credential() {
-            Credential::AccessToken(claims) => self.access.current_user(claims).await,
+    /// The calling user's record as the database holds it now (userinfo answers from it): the
+    /// one verification read, or else read and checked again.
+    pub async fn current_user(&self, principal: Principal) -> Result<User, Rejected> {
+        match principal {
+            Principal::User {
+                record: Some(user), ..
+            } => Ok(*user),
+            other => match other.credential() {
+                Credential::AccessToken(claims) => self.access.current_user(claims).await,
+            },
         }
     }
 }

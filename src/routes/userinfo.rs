@@ -60,20 +60,19 @@ async fn userinfo(state: &AppState, caller: Principal) -> Result<HttpResponse, A
     if caller.user_id().is_none() || !caller.has_scope("openid") {
         return Err(BearerError::insufficient_scope("openid").into());
     }
+    let (with_email, with_profile) = (caller.has_scope("email"), caller.has_scope("profile"));
     let user = state
         .principals
-        .current_user(&caller)
+        .current_user(caller)
         .await
         .map_err(refused)?;
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), user.id.into());
-    if caller.has_scope("email") {
+    if with_email {
         body.insert("email".into(), user.email.into());
         body.insert("email_verified".into(), user.email_verified.into());
     }
-    if caller.has_scope("profile")
-        && let Some(name) = user.name
-    {
+    if with_profile && let Some(name) = user.name {
         body.insert("name".into(), name.into());
     }
     Ok(no_store(HttpResponse::Ok()).json(body))
