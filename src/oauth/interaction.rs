@@ -87,14 +87,10 @@ impl Interaction {
         verify_id_token_hint(&self.keys, &self.settings, token)
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// Decides the next step: sign in when nobody is, when `prompt=login`, when the sign-in is older
-    /// than `max_age`, or when `id_token_hint` names someone else; then consent unless remembered
-    /// (or a `--skip-consent` client), or always with `prompt=consent`. `prompt=none` never shows a
-    /// page: it answers `login_required` / `consent_required` instead.
+    /// Decides the next step: sign in when nobody is, when `prompt=login`, when the sign-in is
+    /// older than `max_age`, or when `id_token_hint` names someone else; then consent unless
+    /// remembered (or a `--skip-consent` client), or always with `prompt=consent`.
+    /// `prompt=none` never shows a page: it answers `login_required` / `consent_required`.
     pub async fn decide(
         &self,
         request: &AuthorizationRequest,

@@ -139,15 +139,25 @@ pub enum TokenKind {
 impl TokenKind {
     pub fn of(token: &str) -> Self {
         let base64url = |s: &str| {
-            s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if token.len() == 43 && base64url(token) {
-            TokenKind::Refresh
-        } else if token.len() <= 16 * 1024
-            && token.split('.').count() == 3
-            && jsonwebtoken::decode_header(token).is_ok()
-        {
+            return TokenKind::Refresh;
+        }
+        // A JWS compact serialization: three base64url parts, the first a JSON object (RFC 7515
+        // §7.1). The signature and claims are checked by whoever verifies it.
+        let mut parts = token.splitn(4, '.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return TokenKind::Unknown;
+        };
+        let json_object = URL_SAFE_NO_PAD
+            .decode(header)
+            .is_ok_and(|h| h.first() == Some(&b'{') && h.last() == Some(&b'}'));
+        if token.len() <= 16 * 1024 && json_object && base64url(payload) && base64url(signature) {
             TokenKind::Jwt
         } else {
             TokenKind::Unknown

@@ -1,6 +1,6 @@
 //! Discovery metadata (OpenID Connect Discovery 1.0, RFC 8414).
 
-use crate::helpers::spawn_app;
+use crate::helpers::{json_of, spawn_app};
 
 #[tokio::test]
 async fn issuer_equals_the_configuration_exactly() {
@@ -21,7 +21,7 @@ async fn issuer_equals_the_configuration_exactly() {
         oidc["subject_types_supported"],
         serde_json::json!(["public"])
     );
-    // Password works for clients registered for it but is not advertised (SEC-28).
+    // Every grant the token endpoint accepts, password included (RFC 8414 §2).
     assert_eq!(
         oidc["grant_types_supported"],
         serde_json::json!([
@@ -179,4 +179,48 @@ async fn unknown_paths_and_methods_are_not_server_errors() {
         .unwrap()
         .status();
     assert_eq!(post, 405);
+}
+
+/// RFC 8414 §2: `grant_types_supported` lists what the token endpoint accepts. A client not
+/// registered for a listed grant is told `unauthorized_client` (the grant exists; SEC-28's
+/// per-client allowlist), never `unsupported_grant_type`; a grant not listed is unsupported.
+#[tokio::test]
+async fn every_advertised_grant_is_one_the_token_endpoint_accepts_sec_28() {
+    let app = spawn_app().await;
+    let client = app.create_client(&[
+        "--grant-type",
+        "authorization_code",
+        "--redirect-uri",
+        "https://rp.test/cb",
+    ]);
+    let oidc = app.discovery().await;
+    let advertised = oidc["grant_types_supported"].as_array().unwrap().clone();
+    assert_eq!(advertised.len(), 4, "{advertised:?}");
+    for grant in advertised.iter().map(|g| g.as_str().unwrap()) {
+        if grant == "authorization_code" {
+            continue; // the client's own grant: refused for its missing code instead
+        }
+        let (status, _, body) = json_of(
+            app.post_token(Some((&client.id, &client.secret)), &[("grant_type", grant)])
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("unauthorized_client")),
+            "{grant}: {body}"
+        );
+    }
+    let (status, _, body) = json_of(
+        app.post_token(
+            Some((&client.id, &client.secret)),
+            &[("grant_type", "implicit")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
 }

@@ -173,3 +173,33 @@ async fn rel_04_redis_down_rate_limits_fall_back_to_local_counters() {
         "never unlimited"
     );
 }
+
+/// REL-05: `user logout-all` run while Redis is unreachable still saves the change (the
+/// database is the source of truth; nodes read the new stamp once their cached entry expires)
+/// and says that Redis could not be told, instead of failing or staying silent.
+#[test]
+fn logout_all_from_the_command_line_is_saved_when_redis_is_down_rel_05() {
+    let env = TestEnv::new();
+    let created = env
+        .cli(&["user", "create", "--email", "dora@example.com"], None)
+        .json();
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = format!("redis://127.0.0.1:{free_port}");
+    let out = env.cli_with(
+        &["user", "logout-all", "--email", "dora@example.com"],
+        None,
+        &[("IRONGATE_REDIS_URL", down.as_str())],
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    assert_eq!(out.json()["id"], created["id"]);
+    assert!(
+        out.stderr
+            .contains("the change is saved, but Redis could not be told"),
+        "{}",
+        out.stderr
+    );
+}
