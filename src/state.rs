@@ -2,16 +2,17 @@
 //! Nothing below the routes imports this module.
 
 use crate::admin::Admin;
+use crate::auth::access::AccessVerifier;
 use crate::auth::end_all::EndAll;
 use crate::auth::password::PasswordHasher;
 use crate::auth::principal::Authenticator;
 use crate::auth::rate_limit::{Limiter, LoginLimits};
+use crate::auth::revocations::Revocations;
 use crate::auth::sign_in::SignIn;
 use crate::browser::session::Sessions;
 use crate::config::Settings;
 use crate::ephemeral::Ephemeral;
 use crate::keys::KeyStore;
-use crate::oauth::access::AccessVerifier;
 use crate::oauth::client_auth::Clients;
 use crate::oauth::discovery::Metadata;
 use crate::oauth::grants::TokenEndpoint;
@@ -19,7 +20,6 @@ use crate::oauth::interaction::Interaction;
 use crate::oauth::introspection::Introspection;
 use crate::oauth::issue::Issuer;
 use crate::oauth::revocation::Revocation;
-use crate::oauth::revocations::Revocations;
 use crate::store::Store;
 use anyhow::Context;
 use std::sync::Arc;

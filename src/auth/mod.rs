@@ -1,10 +1,14 @@
-//! Authentication: password hashing, generated secrets, sign-in and its limits, the end of every
-//! session of a user, and who is calling.
+//! Authentication: password hashing, generated secrets, sign-in and its limits, access-token
+//! claims and their verification, the revocation blocklist, the end of every session of a user,
+//! and who is calling.
 
+pub mod access;
+pub mod claims;
 pub mod end_all;
 pub mod password;
 pub mod principal;
 pub mod rate_limit;
+pub mod revocations;
 pub mod secrets;
 pub mod sign_in;
 

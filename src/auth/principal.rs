@@ -2,8 +2,8 @@
 //! caller presented. Tokens are told apart by what they are (a JWT parses as one; a refresh
 //! token is 256 random bits in base64url), never by a guess on their characters.
 
-use crate::oauth::access::{AccessVerifier, Rejected};
-use crate::oauth::tokens::{AccessClaims, TokenKind};
+use super::access::{AccessVerifier, Rejected};
+use super::claims::{AccessClaims, TokenKind};
 use crate::store::User;
 
 /// The caller of a bearer endpoint.

@@ -1,10 +1,10 @@
 //! Token introspection (RFC 7662).
 
-use super::access::{AccessVerifier, Rejected};
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
 use super::issue::Issuer;
-use super::tokens::TokenKind;
+use crate::auth::access::{AccessVerifier, Rejected};
+use crate::auth::claims::TokenKind;
 use crate::auth::secrets::stamp_digest;
 use crate::store::{self, Client};
 use serde_json::{Value, json};

@@ -2,8 +2,9 @@
 //! hashed refresh tokens of a family (RFC 9700 §4.14.2), with the family's revocation.
 
 use super::error::{ErrorCode, OAuthError};
-use super::revocations::{Revocations, RevokeError};
-use super::tokens::{AccessClaims, IdClaims, Subject, at_hash, issue_access_token, sign_id_token};
+use super::tokens::{IdClaims, Subject, at_hash, issue_access_token, sign_id_token};
+use crate::auth::claims::AccessClaims;
+use crate::auth::revocations::{Revocations, RevokeError};
 use crate::auth::secrets::{self, stamp_digest};
 use crate::config::Settings;
 use crate::domain::Scopes;

@@ -2,7 +2,6 @@
 //! endpoint's steps, the token endpoint and its grants, issuance, revocation, introspection,
 //! token formats.
 
-pub mod access;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
@@ -15,5 +14,4 @@ pub mod issue;
 pub mod redirect;
 pub mod reuse;
 pub mod revocation;
-pub mod revocations;
 pub mod tokens;

@@ -1,10 +1,10 @@
 //! Token revocation (RFC 7009).
 
-use super::access::AccessVerifier;
 use super::error::OAuthError;
 use super::form::Form;
 use super::issue::Issuer;
-use super::tokens::TokenKind;
+use crate::auth::access::AccessVerifier;
+use crate::auth::claims::TokenKind;
 use crate::store::Client;
 
 /// The revocation endpoint's service.

@@ -1,5 +1,6 @@
 //! JWT access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2), signed RS256.
 
+use crate::auth::claims::{ACCESS_TOKEN_TYP, AccessClaims};
 use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
 use crate::keys::{KeyError, KeyStore};
@@ -7,27 +8,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-/// RFC 9068 §2.1 media type of JWT access tokens, in the `typ` header.
-pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
-
-/// The claims of an access token (RFC 9068 §2.2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub exp: i64,
-    pub iat: i64,
-    pub jti: String,
-    pub client_id: String,
-    pub scope: String,
-    /// A digest of the user's security stamp: the token dies when the stamp changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sst: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_time: Option<i64>,
-}
 
 /// The claims of an ID token (OpenID Connect Core §2, §5.1).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,60 +103,4 @@ pub fn verify_id_token_hint(
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
     let data = keys.verify::<HintClaims>(token, &validation).ok()?;
     (data.header.typ.as_deref() == Some("JWT")).then_some(data.claims)
-}
-
-/// What kind of token a presented string is, by its form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// A JWS compact serialization whose header parses (irongate's access and ID tokens).
-    Jwt,
-    /// An opaque refresh token: 256 random bits, base64url without padding (43 characters).
-    Refresh,
-    /// Neither: no token irongate issued.
-    Unknown,
-}
-
-impl TokenKind {
-    pub fn of(token: &str) -> Self {
-        let base64url = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
-        if token.len() == 43 && base64url(token) {
-            return TokenKind::Refresh;
-        }
-        // A JWS compact serialization: three base64url parts, the first a JSON object (RFC 7515
-        // §7.1). The signature and claims are checked by whoever verifies it.
-        let mut parts = token.splitn(4, '.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return TokenKind::Unknown;
-        };
-        let json_object = URL_SAFE_NO_PAD
-            .decode(header)
-            .is_ok_and(|h| h.first() == Some(&b'{') && h.last() == Some(&b'}'));
-        if token.len() <= 16 * 1024 && json_object && base64url(payload) && base64url(signature) {
-            TokenKind::Jwt
-        } else {
-            TokenKind::Unknown
-        }
-    }
-}
-
-#[cfg(test)]
-mod kind_tests {
-    use super::TokenKind;
-
-    #[test]
-    fn tokens_are_told_apart_by_their_form() {
-        let refresh = crate::auth::secrets::random_token(32);
-        assert_eq!(TokenKind::of(&refresh), TokenKind::Refresh);
-        let jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2ln";
-        assert_eq!(TokenKind::of(jwt), TokenKind::Jwt);
-        assert_eq!(TokenKind::of("a.b.c"), TokenKind::Unknown);
-        assert_eq!(TokenKind::of("igk_notakeyyet"), TokenKind::Unknown);
-        assert_eq!(TokenKind::of(""), TokenKind::Unknown);
-    }
 }

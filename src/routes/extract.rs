@@ -1,9 +1,9 @@
 //! Who is calling, as an actix extractor: the `Principal` behind `Authorization: Bearer`, or
 //! the RFC 6750 refusal.
 
+use crate::auth::access::Rejected;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, BearerError};
-use crate::oauth::access::Rejected;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;

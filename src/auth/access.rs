@@ -2,8 +2,8 @@
 //! introspection, log out everywhere): signature by a published key, RS256 only, `typ`
 //! `at+jwt`, issuer, audience, expiry without leeway, revocation, and the user's state.
 
+use super::claims::{ACCESS_TOKEN_TYP, AccessClaims};
 use super::revocations::Revocations;
-use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims};
 use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
 use crate::ephemeral::{Ephemeral, UserStatus};
