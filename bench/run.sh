@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput and latency of the token lifecycle, measured side by side in one run:
 #   bench/run.sh [DURATION_SECONDS] [CONNECTIONS]
-# Builds the release binary, starts it on a fresh SQLite database (or on $IRONGATE_DATABASE_URL
+# Builds the release binary (or takes $IRONGATE_BIN), starts it on a fresh SQLite database (or on $IRONGATE_DATABASE_URL
 # / $IRONGATE_REDIS_URL when set), drives it with wrk (Debian package `wrk`) and prints a
 # Markdown table beside this machine's RSA-2048 signing ceiling (`openssl speed rsa2048`, one
 # core). Nothing here is a test: numbers depend on the machine.
@@ -14,8 +14,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 1; }
 
-cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
-BIN=$ROOT/target/release/irongate
+# IRONGATE_BIN=path runs a binary built elsewhere (another commit, for a side-by-side
+# comparison); BENCH_LABEL names it in the report.
+if [ -n "${IRONGATE_BIN:-}" ]; then
+  BIN=$IRONGATE_BIN
+else
+  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
+  BIN=$ROOT/target/release/irongate
+fi
+LABEL=${BENCH_LABEL:-$(git -C "$ROOT" rev-parse --short HEAD)}
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -90,7 +97,7 @@ run() { # name script path [threads]
 
 CEILING=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
 echo
-echo "irongate $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, database ${IRONGATE_DATABASE_URL%%:*}${IRONGATE_REDIS_URL:+ + Redis}"
+echo "irongate $LABEL, $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, database ${IRONGATE_DATABASE_URL%%:*}${IRONGATE_REDIS_URL:+ + Redis}"
 echo
 echo "| endpoint | requests/s | per server CPU-second | p50 | p99 | non-2xx |"
 echo "| --- | --- | --- | --- | --- | --- |"
