@@ -265,6 +265,23 @@ impl From<crate::auth::sign_in::SignInError> for PageError {
     }
 }
 
+/// A refused token is answered per RFC 6750: `invalid_token`, or 503 when it could not be
+/// checked.
+impl From<crate::auth::access::Rejected> for BearerError {
+    fn from(e: crate::auth::access::Rejected) -> Self {
+        match e {
+            crate::auth::access::Rejected::Invalid(why) => BearerError::invalid_token(why),
+            crate::auth::access::Rejected::Unavailable => BearerError::unavailable(),
+        }
+    }
+}
+
+impl From<crate::auth::access::Rejected> for AppError {
+    fn from(e: crate::auth::access::Rejected) -> Self {
+        AppError::Bearer(e.into())
+    }
+}
+
 impl From<crate::store::StoreError> for BearerError {
     fn from(e: crate::store::StoreError) -> Self {
         tracing::error!(error = %e, "a bearer request could not be completed");

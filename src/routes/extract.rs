@@ -1,7 +1,6 @@
 //! Who is calling, as an actix extractor: the `Principal` behind `Authorization: Bearer`, or
 //! the RFC 6750 refusal.
 
-use crate::auth::access::Rejected;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, BearerError};
 use crate::state::AppState;
@@ -29,15 +28,7 @@ impl FromRequest for Principal {
 
 /// Verifies a bearer token and says who presented it.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, BearerError> {
-    state.principals.authenticate(token).await.map_err(refused)
-}
-
-/// The RFC 6750 answer to a refused token.
-pub fn refused(e: Rejected) -> BearerError {
-    match e {
-        Rejected::Invalid(why) => BearerError::invalid_token(why),
-        Rejected::Unavailable => BearerError::unavailable(),
-    }
+    Ok(state.principals.authenticate(token).await?)
 }
 
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1), if one was sent.

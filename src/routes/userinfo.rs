@@ -1,7 +1,7 @@
 //! UserInfo (OpenID Connect Core §5.3) and "log out everywhere": bearer-token endpoints.
 
 use super::common::is_form;
-use super::extract::{authenticate, bearer_header, refused};
+use super::extract::{authenticate, bearer_header};
 use super::{Only, only};
 use crate::auth::principal::Principal;
 use crate::config::Settings;
@@ -61,11 +61,7 @@ async fn userinfo(state: &AppState, caller: Principal) -> Result<HttpResponse, A
         return Err(BearerError::insufficient_scope("openid").into());
     }
     let (with_email, with_profile) = (caller.has_scope("email"), caller.has_scope("profile"));
-    let user = state
-        .principals
-        .current_user(caller)
-        .await
-        .map_err(refused)?;
+    let user = state.principals.current_user(caller).await?;
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), user.id.into());
     if with_email {
