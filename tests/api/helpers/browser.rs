@@ -221,6 +221,12 @@ impl Browser {
                 c.starts_with("irongate_session=") || c.starts_with("__Host-irongate_session=")
             })
     }
+
+    /// The value a `Set-Cookie` header sets.
+    pub fn cookie_value(set_cookie: &str) -> String {
+        let pair = set_cookie.split(';').next().unwrap();
+        pair.split_once('=').unwrap().1.to_owned()
+    }
 }
 
 /// The standard parameters of an authorization request for `client`.
