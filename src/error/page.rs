@@ -1,0 +1,111 @@
+//! The face of browser-facing endpoints: an HTML error page with the page headers, quoting the
+//! request id.
+
+use crate::auth::sign_in::SignInError;
+use crate::browser::pages;
+use crate::oauth::error::{OAuthError, Reason};
+use crate::store::StoreError;
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+
+/// A browser request that cannot go on: an error page with a title and a message (escaped like
+/// everything else in a template), and the page headers.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{title}: {message}")]
+pub struct PageError {
+    pub(super) status: StatusCode,
+    title: &'static str,
+    message: String,
+    retry_after: Option<u64>,
+    allow: Option<&'static str>,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            message: message.into(),
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Invalid request", message)
+    }
+
+    /// A form whose CSRF token or origin is wrong (SEC-52): nothing changes.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "This form has expired or did not come from this site. Go back to the application and start again.",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "The service is temporarily unavailable. Try again in a moment.",
+            )
+        }
+    }
+
+    /// 405 with `Allow` (SEC-52: no state change on GET).
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "This address does not accept that kind of request.",
+            )
+        }
+    }
+}
+
+/// A form body that could not be read: too large (413) or not a form (400).
+impl From<OAuthError> for PageError {
+    fn from(e: OAuthError) -> Self {
+        if e.reason == Reason::BodyTooLarge {
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request too large",
+                e.description,
+            )
+        } else {
+            PageError::bad_request(e.description)
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "a browser request could not be completed");
+        PageError::unavailable()
+    }
+}
+
+impl From<SignInError> for PageError {
+    fn from(e: SignInError) -> Self {
+        tracing::error!(error = %e, "a sign-in could not be completed");
+        PageError::unavailable()
+    }
+}
+
+pub(super) fn page_response(e: &PageError) -> HttpResponse {
+    let mut response = pages::error(e.status, e.title, &e.message);
+    let headers = response.headers_mut();
+    if let Some(secs) = e.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if let Some(allow) = e.allow {
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
