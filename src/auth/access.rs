@@ -25,7 +25,7 @@ pub enum Rejected {
 
 impl From<StoreError> for Rejected {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "checking an access token failed");
+        e.log("checking an access token failed");
         Rejected::Unavailable
     }
 }

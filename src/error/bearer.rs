@@ -118,7 +118,7 @@ impl From<Rejected> for super::AppError {
 
 impl From<StoreError> for BearerError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "a bearer request could not be completed");
+        e.log("a bearer request could not be completed");
         BearerError::unavailable()
     }
 }

@@ -86,7 +86,7 @@ impl From<OAuthError> for PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "a browser request could not be completed");
+        e.log("a browser request could not be completed");
         PageError::unavailable()
     }
 }

@@ -102,15 +102,15 @@ impl OAuthError {
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(detail) => {
-                tracing::error!(%detail, "database unavailable");
+            StoreError::Unavailable(_) => {
+                e.log("an OAuth request could not be completed");
                 OAuthError::new(
                     ErrorCode::TemporarilyUnavailable,
                     "the service is temporarily unavailable",
                 )
             }
             other => {
-                tracing::error!(error = ?anyhow::Error::from(other), "storage error");
+                other.log("storage error");
                 OAuthError::server_error()
             }
         }

@@ -67,6 +67,35 @@ impl From<diesel::result::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Logs the error: an unreachable database once, then at most once every ten seconds with
+    /// the number of failures in between (a database that is down must not write a line per
+    /// request); anything else every time, with its chain.
+    pub fn log(&self, context: &str) {
+        match self {
+            StoreError::Unavailable(detail) => log_unavailable(context, detail),
+            other => tracing::error!(error = ?anyhow::anyhow!("{other}"), "{context}"),
+        }
+    }
+}
+
+fn log_unavailable(context: &str, detail: &str) {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+    const EVERY: Duration = Duration::from_secs(10);
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    static SINCE: AtomicU64 = AtomicU64::new(0);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if last.is_some_and(|at| at.elapsed() < EVERY) {
+        SINCE.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    *last = Some(Instant::now());
+    let suppressed = SINCE.swap(0, Ordering::Relaxed);
+    tracing::error!(%detail, suppressed, "database unavailable: {context}");
+}
+
 /// Whether an SQLite error message says another connection holds the lock.
 fn sqlite_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")

@@ -71,21 +71,34 @@ fn sqlite_locked(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(_, info) if super::sqlite_busy(info.message()))
 }
 
+/// A pooled connection, and whether it failed in a way that says it is dead (the server went
+/// away, restarted, or the link broke): the pool then drops it instead of handing it out again,
+/// so a database that comes back is used again at once (REL-02). Testing every checkout would
+/// cost a round trip per query; this costs nothing until a query fails.
+pub struct Conn {
+    inner: DbConnection,
+    broken: bool,
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Conn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        self.open()
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        Ok(Conn {
+            inner: self.open()?,
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.inner
+            .batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken
     }
 }
 
@@ -166,7 +179,16 @@ impl Store {
             .pool
             .get()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        f(&mut conn)
+        let result = f(&mut conn.inner);
+        // A connection that could not reach the database, or failed unexpectedly, is not
+        // trusted again: the pool opens a fresh one instead.
+        if matches!(
+            result,
+            Err(StoreError::Unavailable(_) | StoreError::Unexpected(_))
+        ) {
+            conn.broken = true;
+        }
+        result
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking pool, off the async executor.

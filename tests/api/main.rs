@@ -16,6 +16,7 @@ mod code_grant;
 mod config;
 mod consent;
 mod cors;
+mod db_recovery;
 mod discovery;
 mod helpers;
 mod jwks;
