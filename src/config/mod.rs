@@ -198,7 +198,7 @@ impl Settings {
 
     /// Whether cookies must be `Secure` and `__Host-` prefixed.
     pub fn issuer_is_https(&self) -> bool {
-        self.server.issuer.starts_with("https://")
+        url::Url::parse(&self.server.issuer).is_ok_and(|u| u.scheme() == "https")
     }
 
     /// The longest time a token signed by a key can stay valid (for pruning rotated keys).

@@ -99,6 +99,38 @@ fn google_section_and_secret_redaction() {
     assert!(error_of(Some("[google]\nclient_id = \"id\"\n"), &[]).contains("google.client_secret"));
 }
 
+/// Relying parties compare `iss` exactly, and cookie and HSTS decisions read the scheme: an
+/// issuer is accepted only in the spelling the URL parser writes (issue 10, finding 5).
+#[test]
+fn issuers_are_accepted_only_in_canonical_form() {
+    for bad in [
+        "HTTPS://id.example.com",
+        "https://ID.example.com",
+        "https://id.example.com:443",
+        "http://id.example.com:80/",
+        "https://id.example.com/a/../b",
+    ] {
+        let e = error_of(None, &[("IRONGATE_ISSUER", bad)]);
+        assert!(
+            e.starts_with("configuration key `issuer`: must be written in canonical form"),
+            "{bad}: {e}"
+        );
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    let e = error_of(None, &[("IRONGATE_ISSUER", "HTTPS://ID.Example.com:443")]);
+    assert!(e.contains("use \"https://id.example.com\""), "{e}");
+    for good in [
+        "https://id.example.com",
+        "https://id.example.com/",
+        "https://id.example.com/tenant",
+        "http://127.0.0.1:8080",
+    ] {
+        let s = load(None, &[("IRONGATE_ISSUER", good)]).unwrap();
+        assert_eq!(s.server.issuer, good);
+        assert_eq!(s.issuer_is_https(), good.starts_with("https:"));
+    }
+}
+
 #[test]
 fn invalid_issuers_are_refused_naming_the_key() {
     for bad in [

@@ -227,7 +227,27 @@ fn validate_issuer(raw: &str) -> Result<String, ConfigError> {
         && url.username().is_empty()
         && url.password().is_none()
         && !raw.contains(['?', '#']);
-    ok.then(|| raw.to_owned()).ok_or_else(bad)
+    if !ok {
+        return Err(bad());
+    }
+    // Relying parties compare `iss` exactly: only the one spelling the URL parser writes
+    // (lowercase scheme and host, no default port, a normalized path) is accepted, with or
+    // without the slash of an empty path.
+    let canonical = url.as_str();
+    let bare = if url.path() == "/" {
+        canonical.trim_end_matches('/')
+    } else {
+        canonical
+    };
+    if raw != canonical && raw != bare {
+        return Err(err(
+            "issuer",
+            format!(
+                "must be written in canonical form (lowercase scheme and host, no default port): use {bare:?}, not {raw:?}"
+            ),
+        ));
+    }
+    Ok(raw.to_owned())
 }
 
 fn validate_bind(raw: String) -> Result<String, ConfigError> {

@@ -80,6 +80,7 @@ fn each_invalid_value_stops_serve_with_one_line_naming_the_key() {
             &[("IRONGATE_ISSUER", "https://id.example.com/#top")],
             "`issuer`",
         ),
+        (&[("IRONGATE_ISSUER", "HTTPS://id.example.com")], "`issuer`"),
         (
             &[("IRONGATE_DATABASE_URL", "mysql://root@127.0.0.1/irongate")],
             "`database_url`",
