@@ -67,6 +67,36 @@ fn open_sqlite(path: &str) -> Result<SqliteConnection, diesel::r2d2::Error> {
     }
 }
 
+/// Creates the database file readable by its owner only (it holds password hashes and session
+/// secrets); SQLite gives its `-wal` and `-shm` files the same mode. An existing file is left as
+/// it is, with a warning when others may read it.
+fn create_private(path: &str) {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.starts_with(':') || path.starts_with("file:") {
+        return;
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode());
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path,
+                    mode = format!("{:o}", mode & 0o777),
+                    "the database file may be read by other users; chmod 600 it"
+                );
+            }
+        }
+        // SQLite reports the real problem (a missing directory, no permission) when it opens it.
+        Err(_) => {}
+    }
+}
+
 fn sqlite_locked(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(_, info) if super::sqlite_busy(info.message()))
 }
@@ -132,6 +162,9 @@ impl Store {
             url: settings.database.url.clone(),
             kind: settings.database.kind,
         };
+        if manager.kind == DatabaseKind::Sqlite {
+            create_private(manager.url.trim_start_matches("sqlite://"));
+        }
         // One direct connection first: r2d2 reports only a timeout, this says why.
         manager
             .open()

@@ -192,3 +192,31 @@ async fn rel_01_readyz_answers_503_when_the_database_is_gone() {
         200
     );
 }
+
+/// The SQLite database holds password hashes and session secrets: the server creates it, and
+/// SQLite its `-wal` and `-shm` files, readable by their owner only (issue 10, finding 7; keys
+/// are 0600 too).
+#[tokio::test]
+async fn the_database_files_the_server_creates_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    if app.env.db.is_postgres() {
+        return;
+    }
+    // A request that writes, so that the write-ahead log exists.
+    app.create_user("frank@example.com", crate::helpers::PASSWORD);
+    assert_eq!(
+        app.post_token(None, &[("grant_type", "password")])
+            .await
+            .status(),
+        401
+    );
+    for name in ["irongate.db", "irongate.db-wal", "irongate.db-shm"] {
+        let path = app.env.dir.path().join(name);
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {:o}", mode & 0o777);
+    }
+}
