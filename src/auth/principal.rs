@@ -35,6 +35,13 @@ impl Principal {
         }
     }
 
+    /// The client the credential was issued to.
+    pub fn client_id(&self) -> &str {
+        match self.credential() {
+            Credential::AccessToken(claims) => &claims.client_id,
+        }
+    }
+
     pub fn credential(&self) -> &Credential {
         match self {
             Principal::User { via, .. } | Principal::Client { via, .. } => via,

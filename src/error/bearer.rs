@@ -52,6 +52,15 @@ impl BearerError {
         }
     }
 
+    /// A valid token that may not do this (RFC 6750 §3.1: it needs higher privileges).
+    pub fn not_permitted(description: &'static str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            description,
+        )
+    }
+
     /// The token could not be checked (fail closed).
     pub fn unavailable() -> Self {
         Self {

@@ -74,8 +74,10 @@ async fn userinfo(state: &AppState, caller: Principal) -> Result<HttpResponse, A
     Ok(no_store(HttpResponse::Ok()).json(body))
 }
 
-/// "Log out everywhere": the caller's own user token; every token and session of the user
-/// stops working (new security stamp), every refresh token is revoked. 204 on success.
+/// "Log out everywhere": the caller's own user token, issued to a first-party
+/// (`--skip-consent`) client — a third-party application may not end the user's sessions with
+/// every other client; every token and session of the user stops working (new security stamp),
+/// every refresh token is revoked. 204 on success.
 async fn post_logout_all(
     caller: Principal,
     state: web::Data<AppState>,
@@ -83,6 +85,18 @@ async fn post_logout_all(
     let Some(user_id) = caller.user_id() else {
         return Err(BearerError::invalid_token("a user's access token is required").into());
     };
+    let first_party = state
+        .clients
+        .find(caller.client_id())
+        .await
+        .map_err(BearerError::from)?
+        .is_some_and(|client| client.skip_consent);
+    if !first_party {
+        return Err(BearerError::not_permitted(
+            "only a first-party application may log the user out everywhere",
+        )
+        .into());
+    }
     state
         .end_all
         .end_all(user_id, false)

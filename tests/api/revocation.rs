@@ -277,7 +277,17 @@ async fn sec_35_expired_access_tokens_are_inactive() {
 #[tokio::test]
 async fn log_out_everywhere_with_the_users_own_token() {
     let app = spawn_app().await;
-    let (c, _) = app.password_client_with_alice();
+    let (third_party, _) = app.password_client_with_alice();
+    // CONTRACT "Hardening": only a first-party client's token may log the user out everywhere.
+    let c = app.create_client(&[
+        "--grant-type",
+        "password",
+        "--grant-type",
+        "refresh_token",
+        "--scope",
+        "openid",
+        "--skip-consent",
+    ]);
     let laptop = app.password_login(&c, "openid").await;
     let phone = app.password_login(&c, "openid").await;
 
@@ -296,6 +306,25 @@ async fn log_out_everywhere_with_the_users_own_token() {
         resp.status(),
         401,
         "a client's own token has no user to log out"
+    );
+    let other_app = app.password_login(&third_party, "openid").await;
+    let resp = app
+        .http
+        .post(app.url("/logout-all"))
+        .bearer_auth(s(&other_app, "access_token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403, "a third-party application may not");
+    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert_eq!(
+        app.userinfo_status(&s(&laptop, "access_token")).await,
+        200,
+        "nothing ended"
     );
 
     let resp = app
