@@ -30,3 +30,19 @@ pub async fn with_request_id<F: std::future::Future>(id: String, work: F) -> F::
 pub fn current_request_id() -> Option<String> {
     CURRENT_ID.try_with(Clone::clone).ok()
 }
+
+/// The most bytes of one value from a request that a log line carries.
+pub const MAX_LOGGED: usize = 1024;
+
+/// `value` cut to `MAX_LOGGED` bytes (at a character boundary), so that no request can write
+/// long log lines; a cut value ends with `…`.
+pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.len() <= MAX_LOGGED {
+        return value.into();
+    }
+    let mut end = MAX_LOGGED;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end]).into()
+}

@@ -61,6 +61,15 @@ impl BearerError {
         )
     }
 
+    /// A request whose body is larger than irongate reads (413, with the challenge).
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("invalid_request"),
+            "the body is too large",
+        )
+    }
+
     /// The token could not be checked (fail closed).
     pub fn unavailable() -> Self {
         Self {

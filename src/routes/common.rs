@@ -32,13 +32,21 @@ pub async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Form,
 /// The raw body of a form POST (`application/x-www-form-urlencoded`, at most 16 KiB).
 pub async fn read_form_body(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<web::BytesMut, OAuthError> {
     if !is_form(req) {
         return Err(OAuthError::invalid_request(
             "the body must be application/x-www-form-urlencoded",
         ));
     }
+    read_body(req, payload).await
+}
+
+/// The raw body of a request, at most 16 KiB: every body irongate reads comes through here.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, OAuthError> {
     let too_large = || {
         OAuthError::invalid_request(format!("the body exceeds {MAX_BODY} bytes"))
             .with_reason(Reason::BodyTooLarge)

@@ -92,7 +92,8 @@ impl Logout {
                 Some(uri.to_owned())
             }
             (Some(uri), _) => {
-                tracing::warn!(uri, "logout with an unregistered post_logout_redirect_uri");
+                let uri = crate::telemetry::clip(uri);
+                tracing::warn!(%uri, "logout with an unregistered post_logout_redirect_uri");
                 None
             }
             (None, _) => None,

@@ -1,12 +1,13 @@
 //! UserInfo (OpenID Connect Core §5.3) and "log out everywhere": bearer-token endpoints.
 
-use super::common::is_form;
+use super::common::{is_form, read_body};
 use super::extract::{authenticate, bearer_header};
 use super::{Only, only};
 use crate::auth::principal::Principal;
 use crate::config::Settings;
 use crate::error::{AppError, BearerError, no_store};
 use crate::oauth::discovery::paths;
+use crate::oauth::error::Reason;
 use crate::oauth::form::Form;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -31,11 +32,15 @@ async fn get_userinfo(
 /// POST takes the token from the header or, per RFC 6750 §2.2, from a form body; not both.
 async fn post_userinfo(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let header_token = bearer_header(&req)?;
     let body_token = if is_form(&req) {
+        let body = read_body(&req, payload).await.map_err(|e| match e.reason {
+            Reason::BodyTooLarge => BearerError::body_too_large(),
+            _ => BearerError::invalid_request("the body could not be read"),
+        })?;
         let form =
             Form::parse(&body).map_err(|_| BearerError::invalid_request("malformed form body"))?;
         form.get("access_token").map(str::to_owned)

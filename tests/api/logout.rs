@@ -267,3 +267,26 @@ async fn sec_47_cross_site_logout_post_clears_no_cookie() {
         .await;
     assert!(page.redirect_params().contains_key("code"));
 }
+
+/// CONTRACT "Hardening": no log line carries more than 8 KiB of request data — an unregistered
+/// `post_logout_redirect_uri` of 12 KiB is logged cut short.
+#[tokio::test]
+async fn a_huge_unregistered_logout_uri_is_not_logged_whole() {
+    let (app, _) = spawn_session_app().await;
+    crate::helpers::warnings_logged();
+    let marker = format!("https://rp.test/{}", uuid::Uuid::new_v4().simple());
+    let huge = format!("{marker}/{}", "a".repeat(12 * 1024));
+    let page = Browser::new(&app)
+        .get(&format!(
+            "/logout?post_logout_redirect_uri={}",
+            url::form_urlencoded::byte_serialize(huge.as_bytes()).collect::<String>()
+        ))
+        .await;
+    assert_eq!(page.status, 200, "the logged-out page, no redirect");
+    let logs = crate::helpers::warnings_logged();
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&marker))
+        .expect("the refusal is logged");
+    assert!(line.len() < 8 * 1024, "{} bytes logged", line.len());
+}

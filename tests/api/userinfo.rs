@@ -280,3 +280,33 @@ async fn forged_altered_or_stale_tokens_are_invalid_token_at_userinfo_sec_39() {
     // The untouched token still works: the battery proves the checks, not a broken endpoint.
     assert_eq!(get(&app, &good).await.0, 200);
 }
+
+/// Every body goes through the one bounded reader: a form body over 16 KiB at userinfo is a
+/// 413 with the Bearer challenge (it used to be read up to 256 KiB), and nothing else happens.
+#[tokio::test]
+async fn userinfo_reads_at_most_16_kib_of_body_sec_62() {
+    let app = spawn_app().await;
+    let (c, _) = app.password_client_with_alice();
+    let login = app.password_login(&c, "openid").await;
+    let token = login["access_token"].as_str().unwrap();
+    let padding = "x".repeat(20 * 1024);
+    let resp = app
+        .http
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", token), ("padding", padding.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("error=\"invalid_request\""), "{challenge}");
+    // Under the bound the same form is answered.
+    let resp = app
+        .http
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", token), ("padding", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
