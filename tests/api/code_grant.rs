@@ -38,9 +38,26 @@ async fn store_code(app: &TestApp, spec: Code<'_>) -> String {
         access_jti: None,
         access_exp: None,
     };
+    // The browser session the code names, alive (a code from an ended session is refused).
+    let session = irongate::store::Session {
+        id_hash: irongate::auth::secrets::hash_secret("session-1-cookie"),
+        sid: "session-1".into(),
+        user_id: Some(spec.user.to_owned()),
+        stamp_digest: None,
+        auth_time: Some(now - 5),
+        csrf_secret: "csrf".into(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + 3600,
+    };
     app.state
         .store
-        .run(move |c| irongate::store::insert_authorization_code(c, &row))
+        .run(move |c| {
+            if !irongate::store::session_live_by_sid(c, "session-1", now)? {
+                irongate::store::replace_session(c, None, &session)?;
+            }
+            irongate::store::insert_authorization_code(c, &row)
+        })
         .await
         .unwrap();
     code

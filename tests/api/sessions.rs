@@ -189,3 +189,58 @@ async fn logout_all_and_disable_end_browser_sessions() {
         .await;
     assert_eq!(error_of(&page), "login_required");
 }
+
+/// CONTRACT "Hardening" (a code outlived its session): a code issued before the session ended —
+/// by `user logout-all` or by RP-initiated logout — no longer redeems; its tokens would have
+/// carried the new security stamp and been fully valid.
+#[tokio::test]
+async fn codes_die_with_the_session_they_were_issued_in() {
+    let (app, c) = spawn_session_app().await;
+    let signed_in_code = |browser: Browser| {
+        let params = code_request(&c, &[]);
+        async move {
+            let page = browser
+                .sign_in_and_approve(&params, "alice@example.com")
+                .await;
+            (browser, page.redirect_params()["code"].clone())
+        }
+    };
+
+    let (_, code) = signed_in_code(Browser::new(&app)).await;
+    app.env
+        .cli(
+            &["user", "logout-all", "--email", "alice@example.com"],
+            None,
+        )
+        .json();
+    let (status, body) = app.exchange_code(&c, &code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    let (browser, code) = signed_in_code(Browser::new(&app)).await;
+    let confirm = browser.get(&format!("/logout?client_id={}", c.id)).await;
+    let done = browser
+        .post(
+            "/logout",
+            &[
+                ("csrf_token", &confirm.hidden("csrf_token")),
+                ("request", &confirm.hidden("request")),
+            ],
+        )
+        .await;
+    assert!(done.has("logged-out"), "{}", done.body);
+    let (status, body) = app.exchange_code(&c, &code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    // A code from a session that is still alive redeems.
+    let (_, code) = signed_in_code(Browser::new(&app)).await;
+    let (status, body) = app.exchange_code(&c, &code).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -299,7 +299,10 @@ async fn userinfo_reads_at_most_16_kib_of_body_sec_62() {
         .unwrap();
     assert_eq!(resp.status(), 413);
     let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
-    assert!(challenge.contains("error=\"invalid_request\""), "{challenge}");
+    assert!(
+        challenge.contains("error=\"invalid_request\""),
+        "{challenge}"
+    );
     // Under the bound the same form is answered.
     let resp = app
         .http

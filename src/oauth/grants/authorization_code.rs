@@ -27,13 +27,26 @@ impl TokenEndpoint {
         let hash = secrets::hash_secret(presented);
         let code = self.redeem(&hash).await?;
         check(&code, client, form)?;
-        let user_id = code.user_id.clone();
-        let user = self
+        let (user_id, sid) = (code.user_id.clone(), code.session_id.clone());
+        let now = store::unix_now();
+        let (user, session_live) = self
             .store
-            .run(move |c| store::find_user_by_id(c, &user_id))
-            .await?
+            .run(move |c| {
+                let live = match sid {
+                    Some(sid) => store::session_live_by_sid(c, &sid, now)?,
+                    None => true,
+                };
+                Ok((store::find_user_by_id(c, &user_id)?, live))
+            })
+            .await?;
+        let user = user
             .filter(|u| u.is_active)
             .ok_or_else(|| invalid("is invalid"))?;
+        // CONTRACT "Hardening": the browser session the code was issued in must still be alive —
+        // logout, "log out everywhere" and disabling end it, and its codes with it.
+        if !session_live {
+            return Err(invalid("was issued in a session that has ended"));
+        }
         let scopes = Scopes::granted(&code.scope);
         let extra = IdExtra {
             nonce: code.nonce.clone(),
