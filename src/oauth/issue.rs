@@ -2,7 +2,7 @@
 //! hashed refresh tokens of a family (RFC 9700 §4.14.2), with the family's revocation.
 
 use super::error::{ErrorCode, OAuthError};
-use super::tokens::{IdClaims, Subject, at_hash, issue_access_token, sign_id_token};
+use super::tokens::{IdClaims, Subject, TokenId, at_hash, issue_access_token, sign_id_token};
 use crate::auth::claims::AccessClaims;
 use crate::auth::revocations::{Revocations, RevokeError};
 use crate::auth::secrets::{self, stamp_digest};
@@ -33,15 +33,22 @@ pub struct UserTokens {
     pub id_token: Option<String>,
 }
 
-/// ID-token members that come from the authorization request and the browser session.
+/// What comes from the authorization request and the browser session: ID-token members, and
+/// the access token's id when it was fixed before (a code's redemption).
 #[derive(Default)]
 pub struct IdExtra {
     pub nonce: Option<String>,
     pub sid: Option<String>,
+    pub access: TokenId,
 }
 
 /// Where a new refresh-token family starts from.
 pub struct FamilyStart<'a> {
+    /// The family's id when it was fixed before (a code's redemption).
+    pub family_id: Option<String>,
+    /// The code whose redemption starts the family: the row is not stored once a replay of the
+    /// code revoked what it issues.
+    pub code_hash: Option<String>,
     pub client: &'a Client,
     pub user: &'a User,
     pub scopes: &'a Scopes,
@@ -86,9 +93,15 @@ impl Issuer {
             auth_time: None,
         };
         let scope = scopes.to_space_delimited();
-        let (access_token, _) =
-            issue_access_token(&self.keys, &self.settings, &subject, &client.id, &scope)
-                .map_err(signing_failed)?;
+        let (access_token, _) = issue_access_token(
+            &self.keys,
+            &self.settings,
+            &subject,
+            &client.id,
+            &scope,
+            TokenId::new(),
+        )
+        .map_err(signing_failed)?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -106,7 +119,7 @@ impl Issuer {
         user: &User,
         scopes: &Scopes,
         auth_time: i64,
-        extra: IdExtra,
+        mut extra: IdExtra,
     ) -> Result<UserTokens, OAuthError> {
         let subject = Subject {
             sub: &user.id,
@@ -114,9 +127,16 @@ impl Issuer {
             auth_time: Some(auth_time),
         };
         let scope = scopes.to_space_delimited();
-        let (access_token, claims) =
-            issue_access_token(&self.keys, &self.settings, &subject, &client.id, &scope)
-                .map_err(signing_failed)?;
+        let access = std::mem::take(&mut extra.access);
+        let (access_token, claims) = issue_access_token(
+            &self.keys,
+            &self.settings,
+            &subject,
+            &client.id,
+            &scope,
+            access,
+        )
+        .map_err(signing_failed)?;
         let id_token = if scopes.contains("openid") {
             let id = id_claims(
                 &claims,
@@ -160,7 +180,9 @@ impl Issuer {
         let now = chrono::Utc::now().timestamp();
         let row = RefreshToken {
             token_hash: secrets::hash_secret(&token),
-            family_id: uuid::Uuid::new_v4().to_string(),
+            family_id: start
+                .family_id
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             client_id: start.client.id.clone(),
             user_id: start.user.id.clone(),
             scope: start.scopes.to_space_delimited(),
@@ -175,9 +197,23 @@ impl Issuer {
             session_id: start.session_id,
         };
         let family = row.family_id.clone();
-        self.store
-            .run(move |c| store::insert_refresh_token(c, &row))
-            .await?;
+        let stored = match start.code_hash {
+            None => {
+                self.store
+                    .run(move |c| store::insert_refresh_token(c, &row).map(|()| true))
+                    .await?
+            }
+            Some(code) => {
+                self.store
+                    .run(move |c| store::insert_code_family(c, &code, &row))
+                    .await?
+            }
+        };
+        if !stored {
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was already used",
+            ));
+        }
         Ok((token, family))
     }
 
@@ -206,6 +242,11 @@ impl Issuer {
             .run(move |c| store::revoke_family(c, &family, now))
             .await?;
         self.revocations.publish(&jtis).await.map_err(revoke_failed)
+    }
+
+    /// The `exp` an access token with this id will carry.
+    pub fn access_exp(&self, id: &TokenId) -> i64 {
+        id.iat + self.settings.tokens.access_ttl as i64
     }
 
     /// Puts access tokens on the blocklist until their `exp`.

@@ -40,6 +40,29 @@ pub struct Subject<'a> {
     pub auth_time: Option<i64>,
 }
 
+/// An access token's id and issue time, chosen before it is signed (a code's redemption records
+/// them before it issues anything).
+#[derive(Debug, Clone)]
+pub struct TokenId {
+    pub jti: String,
+    pub iat: i64,
+}
+
+impl TokenId {
+    pub fn new() -> Self {
+        Self {
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: chrono::Utc::now().timestamp(),
+        }
+    }
+}
+
+impl Default for TokenId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Signs a new access token; returns it with its claims.
 pub fn issue_access_token(
     keys: &KeyStore,
@@ -47,15 +70,15 @@ pub fn issue_access_token(
     subject: &Subject<'_>,
     client_id: &str,
     scope: &str,
+    id: TokenId,
 ) -> Result<(String, AccessClaims), KeyError> {
-    let now = chrono::Utc::now().timestamp();
     let claims = AccessClaims {
         iss: settings.server.issuer.clone(),
         sub: subject.sub.to_owned(),
         aud: settings.tokens.audience.clone(),
-        exp: now + settings.tokens.access_ttl as i64,
-        iat: now,
-        jti: uuid::Uuid::new_v4().to_string(),
+        exp: id.iat + settings.tokens.access_ttl as i64,
+        iat: id.iat,
+        jti: id.jti,
         client_id: client_id.to_owned(),
         scope: scope.to_owned(),
         sst: subject.security_stamp.map(stamp_digest),

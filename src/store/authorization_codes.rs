@@ -1,7 +1,10 @@
 //! Authorization codes (stored as SHA-256 only), consumed atomically.
 
 use super::schema::authorization_codes;
-use super::{DbConnection, RevokedJti, StoreError, insert_revoked, revoke_family};
+use super::{
+    DbConnection, RefreshToken, RevokedJti, StoreError, insert_refresh_token, insert_revoked,
+    is_revoked, revoke_family,
+};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -47,20 +50,46 @@ pub enum Redemption {
     Unknown,
 }
 
-/// Spends a code atomically: of several concurrent redemptions exactly one claims it. A replay
-/// revokes the refresh-token family and the access token the first redemption issued.
+/// What a redemption will issue, fixed before the code is claimed and stored with the claim,
+/// so that a replay at any moment afterwards finds it and revokes it (SEC-19).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub family_id: Option<String>,
+    pub access_jti: String,
+    pub access_exp: i64,
+}
+
+/// Takes the code row's lock for the rest of the transaction: a redemption and a replay of the
+/// same code never interleave (SQLite serialises writers anyway).
+fn lock_code(conn: &mut DbConnection, code_hash: &str) -> Result<(), StoreError> {
+    diesel::update(authorization_codes::table.find(code_hash))
+        .set(authorization_codes::used_at.eq(authorization_codes::used_at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Spends a code atomically, recording what the redemption will issue: of several concurrent
+/// redemptions exactly one claims it. A replay revokes the refresh-token family and the access
+/// token the first redemption issues, even while that redemption is still under way.
 pub fn redeem_authorization_code(
     conn: &mut DbConnection,
     code_hash: &str,
     now: i64,
+    planned: &Planned,
 ) -> Result<Redemption, StoreError> {
     conn.transaction(|conn| {
+        lock_code(conn, code_hash)?;
         let claimed = diesel::update(
             authorization_codes::table
                 .find(code_hash)
                 .filter(authorization_codes::used_at.is_null()),
         )
-        .set(authorization_codes::used_at.eq(now))
+        .set((
+            authorization_codes::used_at.eq(now),
+            authorization_codes::family_id.eq(&planned.family_id),
+            authorization_codes::access_jti.eq(&planned.access_jti),
+            authorization_codes::access_exp.eq(planned.access_exp),
+        ))
         .execute(conn)?;
         let Some(code) = authorization_codes::table
             .find(code_hash)
@@ -87,22 +116,21 @@ pub fn redeem_authorization_code(
     })
 }
 
-/// Records what a redemption issued, for revocation on replay.
-pub fn record_code_issuance(
+/// Stores the first refresh token of the family a code's redemption starts, unless a replay
+/// of the code has revoked what it issues meanwhile (then nothing is stored: false).
+pub fn insert_code_family(
     conn: &mut DbConnection,
     code_hash: &str,
-    family_id: Option<&str>,
-    access_jti: &str,
-    access_exp: i64,
-) -> Result<(), StoreError> {
-    diesel::update(authorization_codes::table.find(code_hash))
-        .set((
-            authorization_codes::family_id.eq(family_id),
-            authorization_codes::access_jti.eq(access_jti),
-            authorization_codes::access_exp.eq(access_exp),
-        ))
-        .execute(conn)?;
-    Ok(())
+    token: &RefreshToken,
+) -> Result<bool, StoreError> {
+    conn.transaction(|conn| {
+        lock_code(conn, code_hash)?;
+        if is_revoked(conn, &token.access_jti)? {
+            return Ok(false);
+        }
+        insert_refresh_token(conn, token)?;
+        Ok(true)
+    })
 }
 
 /// How long past its expiry a code row is kept, so a late replay is still recognised (and

@@ -11,8 +11,8 @@ mod sessions;
 mod users;
 
 pub use authorization_codes::{
-    AuthorizationCode, Redemption, delete_expired_codes, insert_authorization_code,
-    record_code_issuance, redeem_authorization_code,
+    AuthorizationCode, Planned, Redemption, delete_expired_codes, insert_authorization_code,
+    insert_code_family, redeem_authorization_code,
 };
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use consents::{find_consent, save_consent};

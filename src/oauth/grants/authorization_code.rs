@@ -8,7 +8,8 @@ use crate::domain::{GrantType, Scopes, pkce};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{FamilyStart, IdExtra, TokenResponse};
-use crate::store::{self, AuthorizationCode, Client, Redemption};
+use crate::oauth::tokens::TokenId;
+use crate::store::{self, AuthorizationCode, Client, Planned, Redemption};
 
 fn invalid(why: &str) -> OAuthError {
     OAuthError::invalid_grant(format!("the authorization code {why}"))
@@ -25,7 +26,18 @@ impl TokenEndpoint {
             return Err(invalid("is invalid"));
         }
         let hash = secrets::hash_secret(presented);
-        let code = self.redeem(&hash).await?;
+        // What this redemption will issue is fixed first and stored with the claim, so that a
+        // replay arriving at any moment after the claim revokes it (SEC-19).
+        let access = TokenId::new();
+        let planned = Planned {
+            family_id: client
+                .grant_types
+                .contains(&GrantType::RefreshToken)
+                .then(|| uuid::Uuid::new_v4().to_string()),
+            access_jti: access.jti.clone(),
+            access_exp: self.issuer.access_exp(&access),
+        };
+        let code = self.redeem(&hash, &planned).await?;
         check(&code, client, form)?;
         let (user_id, sid) = (code.user_id.clone(), code.session_id.clone());
         let now = store::unix_now();
@@ -51,12 +63,15 @@ impl TokenEndpoint {
         let extra = IdExtra {
             nonce: code.nonce.clone(),
             sid: code.session_id.clone(),
+            access,
         };
         let issued = self
             .issuer
             .user_tokens(client, &user, &scopes, code.auth_time, extra)?;
-        let (refresh_token, family) = if client.grant_types.contains(&GrantType::RefreshToken) {
+        let refresh_token = if planned.family_id.is_some() {
             let start = FamilyStart {
+                family_id: planned.family_id,
+                code_hash: Some(hash),
                 client,
                 user: &user,
                 scopes: &scopes,
@@ -64,25 +79,20 @@ impl TokenEndpoint {
                 session_id: code.session_id.clone(),
                 access: &issued.claims,
             };
-            let (token, family) = self.issuer.start_family(start).await?;
-            (Some(token), Some(family))
+            Some(self.issuer.start_family(start).await?.0)
         } else {
-            (None, None)
+            None
         };
-        let (jti, exp) = (issued.claims.jti.clone(), issued.claims.exp);
-        self.store
-            .run(move |c| store::record_code_issuance(c, &hash, family.as_deref(), &jti, exp))
-            .await?;
         Ok(self.issuer.respond(issued, refresh_token))
     }
 
     /// Spends the code; a code spent before revokes what its first redemption issued.
-    async fn redeem(&self, hash: &str) -> Result<AuthorizationCode, OAuthError> {
+    async fn redeem(&self, hash: &str, planned: &Planned) -> Result<AuthorizationCode, OAuthError> {
         let now = chrono::Utc::now().timestamp();
-        let lookup = hash.to_owned();
+        let (lookup, planned) = (hash.to_owned(), planned.clone());
         let redemption = self
             .store
-            .run(move |c| store::redeem_authorization_code(c, &lookup, now))
+            .run(move |c| store::redeem_authorization_code(c, &lookup, now, &planned))
             .await?;
         match redemption {
             Redemption::Unknown => Err(invalid("is invalid")),

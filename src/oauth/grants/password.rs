@@ -29,6 +29,8 @@ impl TokenEndpoint {
             .user_tokens(client, &user, &scopes, now, IdExtra::default())?;
         let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
             let start = FamilyStart {
+                family_id: None,
+                code_hash: None,
                 client,
                 user: &user,
                 scopes: &scopes,

@@ -7,6 +7,7 @@ use crate::domain::Scopes;
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{IdExtra, TokenResponse};
+use crate::oauth::tokens::TokenId;
 use crate::store::{self, Client, RefreshToken};
 
 impl TokenEndpoint {
@@ -56,6 +57,7 @@ impl TokenEndpoint {
             IdExtra {
                 nonce: None,
                 sid: row.session_id.clone(),
+                access: TokenId::new(),
             },
         )?;
         let token = secrets::random_token(32);
