@@ -48,19 +48,21 @@ impl SignIn {
         username: &str,
         password: String,
     ) -> Result<User, SignInError> {
-        let attempt = self
-            .limiter
-            .begin(ip, username)
-            .await
-            .map_err(SignInError::Limited)?;
-        // No stored password is longer than the policy allows: refuse without hashing (SEC-62).
-        // Counted in the stored (NFKC) form, so decomposed input is not refused for its length; the
-        // byte bound first keeps the normalization itself cheap.
+        // No stored password is longer than the policy allows: refuse without hashing (SEC-62),
+        // and before the attempt counts against the username (CONTRACT "Hardening"): such a
+        // password can never be right, so it must not fill the user's limit either. Counted in
+        // the stored (NFKC) form, so decomposed input is not refused for its length; the byte
+        // bound first keeps the normalization itself cheap.
         if password.len() > Password::MAX_CHARS * 16
             || crate::domain::normalize_password(&password).chars().count() > Password::MAX_CHARS
         {
             return Err(SignInError::Failed);
         }
+        let attempt = self
+            .limiter
+            .begin(ip, username)
+            .await
+            .map_err(SignInError::Limited)?;
         let user = match Email::parse(username) {
             Ok(email) => {
                 let normalized = email.normalized();

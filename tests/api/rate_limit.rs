@@ -205,3 +205,19 @@ async fn sec_57_login_page_limits_hold_under_bursts_and_spoofed_forwarding() {
     let page = browser.login(&login, "alice@example.com", PASSWORD).await;
     assert_eq!(page.status, 429);
 }
+
+/// CONTRACT "Hardening": a password over 128 characters is never valid, and is refused before it
+/// counts against a username — 25 of them from one address leave the user's limit (5) and the
+/// address's limit (20) untouched, and the right password still signs in.
+#[tokio::test]
+async fn oversized_passwords_do_not_count_against_the_username_sec_57() {
+    let app = spawn_app().await;
+    let (c, _) = app.password_client_with_alice();
+    let oversized = "x".repeat(129);
+    for _ in 0..25 {
+        let (status, _, error) = app.password_attempt(&c, &oversized, None).await;
+        assert_eq!((status, error.as_deref()), (400, Some("invalid_grant")));
+    }
+    let (status, _, error) = app.password_attempt(&c, PASSWORD, None).await;
+    assert_eq!(status, 200, "{error:?}");
+}
