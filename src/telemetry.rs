@@ -46,3 +46,58 @@ pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
     }
     format!("{}…", &value[..end]).into()
 }
+
+/// Lets a repeated log line through once per interval, counting the ones held back, so that a
+/// flood of the same event (a database that is down, a burst of refused sign-ins) writes a
+/// line every few seconds instead of one per request.
+pub struct Throttle {
+    every: std::time::Duration,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+    held_back: std::sync::atomic::AtomicU64,
+}
+
+impl Throttle {
+    pub const fn new(every: std::time::Duration) -> Self {
+        Self {
+            every,
+            last: std::sync::Mutex::new(None),
+            held_back: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(how many were held back since the last one)` when this one is to be logged.
+    pub fn admit(&self) -> Option<u64> {
+        use std::sync::atomic::Ordering;
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < self.every) {
+            self.held_back.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        *last = Some(std::time::Instant::now());
+        Some(self.held_back.swap(0, Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttle_admits_one_line_per_interval_and_counts_the_rest() {
+        let throttle = Throttle::new(std::time::Duration::from_millis(50));
+        assert_eq!(throttle.admit(), Some(0));
+        assert_eq!(throttle.admit(), None);
+        assert_eq!(throttle.admit(), None);
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        assert_eq!(throttle.admit(), Some(2));
+    }
+
+    #[test]
+    fn clipped_values_are_bounded_and_end_at_a_character() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(MAX_LOGGED);
+        let clipped = clip(&long);
+        assert!(clipped.len() <= MAX_LOGGED + '…'.len_utf8());
+        assert!(clipped.ends_with('…'));
+    }
+}

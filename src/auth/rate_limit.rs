@@ -59,7 +59,13 @@ impl Limiter {
                 .hit(&counters, l.window)
                 .await
                 .map_err(|limited| {
-                    tracing::warn!(%ip, "sign-in rate limit reached");
+                    // One line per interval, however many are refused (a burst must not flood
+                    // the log).
+                    static REFUSED: crate::telemetry::Throttle =
+                        crate::telemetry::Throttle::new(Duration::from_secs(10));
+                    if let Some(suppressed) = REFUSED.admit() {
+                        tracing::warn!(%ip, suppressed, "sign-in rate limit reached");
+                    }
                     limited.retry_after
                 })?;
         }

@@ -80,20 +80,11 @@ impl StoreError {
 }
 
 fn log_unavailable(context: &str, detail: &str) {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{Duration, Instant};
-    const EVERY: Duration = Duration::from_secs(10);
-    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
-    static SINCE: AtomicU64 = AtomicU64::new(0);
-    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
-    if last.is_some_and(|at| at.elapsed() < EVERY) {
-        SINCE.fetch_add(1, Ordering::Relaxed);
-        return;
+    static UNAVAILABLE: crate::telemetry::Throttle =
+        crate::telemetry::Throttle::new(std::time::Duration::from_secs(10));
+    if let Some(suppressed) = UNAVAILABLE.admit() {
+        tracing::error!(%detail, suppressed, "database unavailable: {context}");
     }
-    *last = Some(Instant::now());
-    let suppressed = SINCE.swap(0, Ordering::Relaxed);
-    tracing::error!(%detail, suppressed, "database unavailable: {context}");
 }
 
 /// Whether an SQLite error message says another connection holds the lock.
