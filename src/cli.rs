@@ -53,6 +53,19 @@ pub enum UserCommand {
     Disable(EmailArg),
     /// "Log out everywhere": every token and session of the user stops working
     LogoutAll(EmailArg),
+    /// Set a new password (read from standard input); every token and session of the user stops
+    /// working
+    SetPassword(SetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    /// The user's email address (any letter case)
+    #[arg(long)]
+    pub email: String,
+    /// Read the new password from standard input up to EOF (one trailing newline removed)
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +226,15 @@ fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<serde_json::Valu
             let email = existing_database(&settings, &arg.email)?;
             warn_unshared(block_on(settings, |admin| async move {
                 admin.logout_all(&email).await
+            })?)
+        }
+        UserCommand::SetPassword(args) => {
+            let password = read_password()?;
+            // The password rules that need no database first, so a bad one opens nothing.
+            crate::domain::Password::parse_new(password.clone(), &[args.email.as_str()])?;
+            let email = existing_database(&settings, &args.email)?;
+            warn_unshared(block_on(settings, |admin| async move {
+                admin.set_password(&email, password).await
             })?)
         }
     };

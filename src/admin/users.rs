@@ -110,6 +110,38 @@ impl Admin {
         self.end_sessions(email, false).await
     }
 
+    /// Sets a new password (SEC-60): every session, refresh token and access token of the user
+    /// ends first (a new security stamp), then the new password is stored — so a failure in
+    /// between leaves the user signed out, never signed in with the old password's sessions.
+    pub async fn set_password(&self, email: &str, password: String) -> Result<Changed, AdminError> {
+        let parsed = Email::parse(email).map_err(|e| AdminError::invalid("email", e))?;
+        let normalized = parsed.normalized();
+        let user = self
+            .store
+            .run(move |c| store::find_user_by_email(c, &normalized))
+            .await?
+            .ok_or_else(|| no_user(&parsed))?;
+        let context = [user.email.as_str(), user.name.as_deref().unwrap_or("")];
+        let password = Password::parse_new(password, &context)
+            .map_err(|e| AdminError::invalid("password", e))?;
+        let hash = tokio::task::spawn_blocking(move || password::hash_blocking(&password))
+            .await
+            .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let ended = self.end_all.end_all(&user.id, false).await?;
+        let id = user.id.clone();
+        self.store
+            .run(move |c| store::update_password_hash(c, &id, &hash))
+            .await?;
+        Ok(Changed {
+            user: UserRef {
+                id: user.id,
+                email: user.email,
+            },
+            unshared: ended.unshared,
+        })
+    }
+
     async fn end_sessions(&self, email: &str, deactivate: bool) -> Result<Changed, AdminError> {
         let email = Email::parse(email).map_err(|e| AdminError::invalid("email", e))?;
         let normalized = email.normalized();

@@ -426,6 +426,7 @@ fn every_command_has_help() {
         vec!["user", "create", "--help"],
         vec!["user", "disable", "--help"],
         vec!["user", "logout-all", "--help"],
+        vec!["user", "set-password", "--help"],
         vec!["client", "create", "--help"],
         vec!["keys", "list", "--help"],
         vec!["keys", "rotate", "--help"],

@@ -24,6 +24,7 @@ mod logout;
 mod oidc_rp;
 mod page_security;
 mod pages;
+mod password_change;
 mod prompt;
 mod rate_limit;
 mod redis_faults;
