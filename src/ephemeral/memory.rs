@@ -107,13 +107,7 @@ impl Memory {
             .filter(|c| !windows.contains_key(&c.key))
             .count();
         if windows.len() + new_keys > self.capacity {
-            evict(&mut windows, now, self.capacity);
-            if windows.len() + new_keys > self.capacity {
-                // Every slot holds a counter at its limit: refuse rather than forget one.
-                return Err(Limited {
-                    retry_after: window,
-                });
-            }
+            evict(&mut windows, now, self.capacity.saturating_sub(new_keys));
         }
         for c in counters {
             let w = windows.entry(c.key.clone()).or_insert(Window {
@@ -139,20 +133,46 @@ impl Memory {
     }
 }
 
-/// Makes room: expired windows first, then those holding a single attempt, then the older
-/// half of the rest. A counter at its limit is never dropped (that would lift the limit).
-fn evict(windows: &mut HashMap<String, Window>, now: Instant, capacity: usize) {
+/// Makes room for new keys (leaves at most `room_for` entries): expired windows first, then
+/// those holding a single attempt, then the older half of the rest that are under their limit,
+/// and only then the oldest counters at their limit. A full table never refuses a key it has not
+/// seen — refusing would let a burst of made-up keys lock every user out (issue 10, finding 1);
+/// forgetting the oldest full counters lifts limits only for keys that have waited longest.
+fn evict(windows: &mut HashMap<String, Window>, now: Instant, room_for: usize) {
     windows.retain(|_, w| w.resets_at > now);
-    if windows.len() < capacity {
+    if windows.len() <= room_for {
         return;
     }
     windows.retain(|_, w| w.count > 1 || w.is_full());
-    if windows.len() < capacity {
+    if windows.len() <= room_for {
         return;
     }
+    drop_older_half(windows, |w| !w.is_full());
+    if windows.len() <= room_for {
+        return;
+    }
+    static OVERFLOW: crate::telemetry::Throttle =
+        crate::telemetry::Throttle::new(Duration::from_secs(10));
+    if let Some(suppressed) = OVERFLOW.admit() {
+        tracing::warn!(
+            suppressed,
+            "the sign-in limit table is full of counters at their limit; forgetting the oldest"
+        );
+    }
+    while windows.len() > room_for {
+        let before = windows.len();
+        drop_older_half(windows, |_| true);
+        if windows.len() == before {
+            windows.clear();
+        }
+    }
+}
+
+/// Drops the half of the windows matching `which` whose windows started first.
+fn drop_older_half(windows: &mut HashMap<String, Window>, which: impl Fn(&Window) -> bool) {
     let mut resets: Vec<Instant> = windows
         .values()
-        .filter(|w| !w.is_full())
+        .filter(|w| which(w))
         .map(|w| w.resets_at)
         .collect();
     if resets.is_empty() {
@@ -160,7 +180,7 @@ fn evict(windows: &mut HashMap<String, Window>, now: Instant, capacity: usize) {
     }
     resets.sort_unstable();
     let cut = resets[resets.len() / 2];
-    windows.retain(|_, w| w.is_full() || w.resets_at > cut);
+    windows.retain(|_, w| !which(w) || w.resets_at > cut);
 }
 
 #[cfg(test)]
@@ -215,19 +235,32 @@ mod tests {
         assert!(m.hit(&[counter("busy", 3)], w).is_err());
     }
 
+    /// Issue 10, finding 1: a table full of counters at their limit (a burst of made-up keys)
+    /// never refuses a key it has not seen; it forgets the oldest full counters, and the newest
+    /// ones still hold.
     #[test]
-    fn a_full_counter_is_never_evicted() {
+    fn a_full_table_admits_new_keys_and_forgets_the_oldest() {
         let m = Memory::new(4);
         let w = Duration::from_secs(60);
         for i in 0..4 {
             let key = format!("full{i}");
             assert!(m.hit(&[counter(&key, 1)], w).is_ok());
+            std::thread::sleep(Duration::from_millis(2));
         }
-        // No room without forgetting a full counter: a new key is refused, not let through.
-        assert!(m.hit(&[counter("new", 5)], w).is_err());
-        for i in 0..4 {
-            assert!(m.hit(&[counter(&format!("full{i}"), 1)], w).is_err());
+        assert!(
+            m.hit(&[counter("new", 5)], w).is_ok(),
+            "a new key is admitted"
+        );
+        assert!(m.windows().len() <= 4);
+        assert!(
+            m.hit(&[counter("full3", 1)], w).is_err(),
+            "the newest full counter holds"
+        );
+        for _ in 0..1000 {
+            let key = format!("burst{}", uuid::Uuid::new_v4());
+            assert!(m.hit(&[counter(&key, 1)], w).is_ok());
         }
+        assert!(m.windows().len() <= 4);
     }
 
     #[test]
