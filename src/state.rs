@@ -93,6 +93,7 @@ impl AppState {
         let limits = LoginLimits {
             per_ip: settings.login.limit_per_ip,
             per_user: settings.login.limit_per_user,
+            per_user_global: settings.login.limit_per_user_global,
             window: Duration::from_secs(settings.login.limit_window),
         };
         let limiter = Limiter::new(ephemeral.clone(), limits);

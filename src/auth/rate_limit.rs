@@ -1,7 +1,10 @@
-//! Sign-in rate limits (password grant, and the login page later): per client IP, every
-//! attempt counts; per username, failed attempts count and a success clears them. A slot is
-//! taken before the password is checked, so parallel attempts cannot exceed a limit; an
-//! attempt refused by a limit is not counted.
+//! Sign-in rate limits (the password grant and the login page, one code path): per client IP
+//! every attempt counts (IPv6 per /64, and per /48 at ten times the limit); per username, failed
+//! attempts count from each client network (an IPv4 address, an IPv6 /64) and, with a higher
+//! ceiling, from everywhere, and a success clears both. Counting per network means a stranger
+//! elsewhere cannot lock a user out of their own network with five wrong passwords. A slot is
+//! taken before the password is checked, so parallel attempts cannot exceed a limit; an attempt
+//! refused by a limit is not counted.
 
 use crate::ephemeral::{Counter, Ephemeral};
 use base64::Engine;
@@ -15,7 +18,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
     pub per_ip: u32,
+    /// Failures per username from one client network.
     pub per_user: u32,
+    /// Failures per username from everywhere.
+    pub per_user_global: u32,
     pub window: Duration,
 }
 
@@ -26,9 +32,9 @@ pub struct Limiter {
     limits: LoginLimits,
 }
 
-/// A sign-in attempt that passed the limits; report its success to clear the username's count.
+/// A sign-in attempt that passed the limits; report its success to clear the username's counts.
 pub struct LoginAttempt {
-    user_key: Option<String>,
+    user_keys: Vec<String>,
 }
 
 impl Limiter {
@@ -40,19 +46,35 @@ impl Limiter {
     /// how long to wait when one is reached.
     pub async fn begin(&self, ip: IpAddr, username: &str) -> Result<LoginAttempt, Duration> {
         let l = &self.limits;
-        let mut counters = Vec::with_capacity(2);
+        let mut counters = Vec::with_capacity(4);
         if l.per_ip > 0 {
             counters.push(Counter {
                 key: ip_key(ip),
                 limit: l.per_ip,
             });
+            if let Some(key) = ipv6_48_key(ip) {
+                counters.push(Counter {
+                    key,
+                    limit: l.per_ip.saturating_mul(10),
+                });
+            }
         }
-        let user_key = (l.per_user > 0).then(|| user_key(username));
-        if let Some(key) = &user_key {
+        let mut user_keys = Vec::with_capacity(2);
+        let user = user_key(username);
+        if l.per_user > 0 {
+            let key = format!("{user}@{}", network(ip));
             counters.push(Counter {
                 key: key.clone(),
                 limit: l.per_user,
             });
+            user_keys.push(key);
+        }
+        if l.per_user_global > 0 {
+            counters.push(Counter {
+                key: user.clone(),
+                limit: l.per_user_global,
+            });
+            user_keys.push(user);
         }
         if !counters.is_empty() {
             self.ephemeral
@@ -69,12 +91,12 @@ impl Limiter {
                     limited.retry_after
                 })?;
         }
-        Ok(LoginAttempt { user_key })
+        Ok(LoginAttempt { user_keys })
     }
 
     /// Clears the username's failures after a successful sign-in.
     pub async fn succeeded(&self, attempt: LoginAttempt) {
-        if let Some(key) = attempt.user_key {
+        for key in attempt.user_keys {
             self.ephemeral.reset(&key).await;
         }
     }
@@ -82,15 +104,32 @@ impl Limiter {
 
 /// IPv4 addresses count one by one; IPv6 ones by /64, the block one subscriber usually holds.
 fn ip_key(ip: IpAddr) -> String {
+    format!("login-ip:{}", network(ip))
+}
+
+/// The client network an address belongs to: the IPv4 address itself, or its IPv6 /64.
+fn network(ip: IpAddr) -> String {
     match ip {
-        IpAddr::V4(v4) => format!("login-ip:{v4}"),
+        IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => format!("login-ip:{v4}"),
+            Some(v4) => v4.to_string(),
             None => {
                 let s = v6.segments();
-                format!("login-ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         },
+    }
+}
+
+/// The /48 of an IPv6 client (one site's allocation: 65,536 /64s), counted at ten times the
+/// per-IP limit so that one site cannot spread a burst over its /64s.
+fn ipv6_48_key(ip: IpAddr) -> Option<String> {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            Some(format!("login-ip48:{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+        _ => None,
     }
 }
 

@@ -113,13 +113,16 @@ pub struct TokenSettings {
     pub scopes: ScopeCatalogue,
 }
 
-/// `login_limit_per_ip`, `login_limit_per_user`, `login_limit_window`, `trusted_proxies`.
+/// `login_limit_per_ip`, `login_limit_per_user`, `login_limit_per_user_global`,
+/// `login_limit_window`, `trusted_proxies`.
 #[derive(Debug, Clone)]
 pub struct LoginSettings {
     /// Sign-in attempts per client IP per window; 0 turns the limit off.
     pub limit_per_ip: u32,
-    /// Failed sign-ins per username per window; 0 turns the limit off.
+    /// Failed sign-ins per username from one client network per window; 0 turns it off.
     pub limit_per_user: u32,
+    /// Failed sign-ins per username from everywhere per window; 0 turns it off.
+    pub limit_per_user_global: u32,
     /// Seconds.
     pub limit_window: u64,
     /// Networks whose `X-Forwarded-For` is believed for the client IP.
@@ -225,6 +228,7 @@ struct Raw {
     scopes: Option<Given<List>>,
     login_limit_per_ip: Option<Given<Whole>>,
     login_limit_per_user: Option<Given<Whole>>,
+    login_limit_per_user_global: Option<Given<Whole>>,
     login_limit_window: Option<Given<Whole>>,
     trusted_proxies: Option<Given<List>>,
     cors_origins: Option<Given<List>>,

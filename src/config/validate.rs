@@ -31,6 +31,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         scopes,
         login_limit_per_ip,
         login_limit_per_user,
+        login_limit_per_user_global,
         login_limit_window,
         trusted_proxies,
         cors_origins,
@@ -79,6 +80,13 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         0,
         1_000_000,
     )? as u32;
+    let login_limit_per_user_global = ranged(
+        "login_limit_per_user_global",
+        login_limit_per_user_global,
+        100,
+        0,
+        1_000_000,
+    )? as u32;
     let login_limit_window = ranged("login_limit_window", login_limit_window, 900, 1, 86_400)?;
     let trusted_proxies =
         parse_proxies(list("trusted_proxies", trusted_proxies)?.unwrap_or_default())?;
@@ -114,6 +122,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         login: LoginSettings {
             limit_per_ip: login_limit_per_ip,
             limit_per_user: login_limit_per_user,
+            limit_per_user_global: login_limit_per_user_global,
             limit_window: login_limit_window,
             trusted_proxies,
         },

@@ -221,3 +221,52 @@ async fn oversized_passwords_do_not_count_against_the_username_sec_57() {
     let (status, _, error) = app.password_attempt(&c, PASSWORD, None).await;
     assert_eq!(status, 200, "{error:?}");
 }
+
+/// Issue 10, finding 2: five wrong passwords for a user from one network lock that network out,
+/// not the user — the right password from another network still signs in.
+#[tokio::test]
+async fn username_failures_count_per_client_network_sec_57() {
+    let app = spawn_app_with(TestEnv::new(), |s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let (c, _) = app.password_client_with_alice();
+    for _ in 0..5 {
+        let (status, _, _) = app
+            .password_attempt(&c, "wrong password", Some("203.0.113.1"))
+            .await;
+        assert_eq!(status, 400);
+    }
+    let (status, retry, _) = app
+        .password_attempt(&c, PASSWORD, Some("203.0.113.1"))
+        .await;
+    assert_eq!(status, 429, "the attacker's network is limited");
+    assert!(retry.is_some());
+    let (status, _, error) = app
+        .password_attempt(&c, PASSWORD, Some("198.51.100.7"))
+        .await;
+    assert_eq!(status, 200, "the user, elsewhere, is not: {error:?}");
+}
+
+/// CONTRACT: `login_limit_per_user_global` counts a username's failures from everywhere; past
+/// it the username is refused from any network (the device cookies that will exempt a browser
+/// the user signed in with are not built yet).
+#[tokio::test]
+async fn username_failures_from_everywhere_have_a_ceiling_sec_57() {
+    let app = spawn_app_with(TestEnv::new(), |s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_per_user_global = 3;
+    })
+    .await;
+    let (c, _) = app.password_client_with_alice();
+    for network in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        let (status, _, _) = app
+            .password_attempt(&c, "wrong password", Some(network))
+            .await;
+        assert_eq!(status, 400);
+    }
+    let (status, _, _) = app
+        .password_attempt(&c, PASSWORD, Some("198.51.100.7"))
+        .await;
+    assert_eq!(status, 429);
+}
