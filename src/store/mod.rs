@@ -83,6 +83,8 @@ fn log_unavailable(context: &str, detail: &str) {
     static UNAVAILABLE: crate::telemetry::Throttle =
         crate::telemetry::Throttle::new(std::time::Duration::from_secs(10));
     if let Some(suppressed) = UNAVAILABLE.admit() {
+        // libpq's messages run over several lines: one log line each.
+        let detail = detail.split_whitespace().collect::<Vec<_>>().join(" ");
         tracing::error!(%detail, suppressed, "database unavailable: {context}");
     }
 }

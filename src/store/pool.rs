@@ -132,6 +132,27 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Logs the pool's failures to open connections once every 10 s with a count: a database that
+/// is down must not write a line per attempt (the pool retries in the background).
+#[derive(Debug)]
+struct ThrottledErrors;
+
+impl r2d2::HandleError<diesel::r2d2::Error> for ThrottledErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        static CONNECT: crate::telemetry::Throttle =
+            crate::telemetry::Throttle::new(Duration::from_secs(10));
+        if let Some(suppressed) = CONNECT.admit() {
+            let error = error.to_string();
+            let error = error.split_whitespace().collect::<Vec<_>>().join(" ");
+            tracing::error!(
+                %error,
+                suppressed,
+                "cannot open a database connection"
+            );
+        }
+    }
+}
+
 /// The connection pool. Cheap to clone; every query runs on the blocking thread pool.
 #[derive(Clone)]
 pub struct Store {
@@ -174,6 +195,7 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(false)
+            .error_handler(Box::new(ThrottledErrors))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
