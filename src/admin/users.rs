@@ -110,9 +110,9 @@ impl Admin {
         self.end_sessions(email, false).await
     }
 
-    /// Sets a new password (SEC-60): every session, refresh token and access token of the user
-    /// ends first (a new security stamp), then the new password is stored — so a failure in
-    /// between leaves the user signed out, never signed in with the old password's sessions.
+    /// Sets a new password (SEC-60): in one transaction with a new security stamp, so every
+    /// session, refresh token and access token of the user ends, and no sign-in with the old
+    /// password can slip in between.
     pub async fn set_password(&self, email: &str, password: String) -> Result<Changed, AdminError> {
         let parsed = Email::parse(email).map_err(|e| AdminError::invalid("email", e))?;
         let normalized = parsed.normalized();
@@ -128,11 +128,7 @@ impl Admin {
             .await
             .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
             .map_err(|e| anyhow::anyhow!(e))?;
-        let ended = self.end_all.end_all(&user.id, false).await?;
-        let id = user.id.clone();
-        self.store
-            .run(move |c| store::update_password_hash(c, &id, &hash))
-            .await?;
+        let ended = self.end_all.set_password(&user.id, hash).await?;
         Ok(Changed {
             user: UserRef {
                 id: user.id,

@@ -29,6 +29,21 @@ impl EndAll {
 
     /// Ends every token and session of `user_id`; with `deactivate` the user is disabled too.
     pub async fn end_all(&self, user_id: &str, deactivate: bool) -> Result<Ended, StoreError> {
+        self.end(user_id, deactivate, None).await
+    }
+
+    /// A password change: the new hash is stored in the same transaction that ends every token
+    /// and session of the user.
+    pub async fn set_password(&self, user_id: &str, hash: String) -> Result<Ended, StoreError> {
+        self.end(user_id, false, Some(hash)).await
+    }
+
+    async fn end(
+        &self,
+        user_id: &str,
+        deactivate: bool,
+        password_hash: Option<String>,
+    ) -> Result<Ended, StoreError> {
         let stamp = secrets::random_token(16);
         let status = UserStatus {
             active: !deactivate,
@@ -36,7 +51,15 @@ impl EndAll {
         };
         let id = user_id.to_owned();
         self.store
-            .run(move |c| store::end_all_sessions(c, &id, &stamp, deactivate))
+            .run(move |c| {
+                store::end_all_sessions_setting(
+                    c,
+                    &id,
+                    &stamp,
+                    deactivate,
+                    password_hash.as_deref(),
+                )
+            })
             .await?;
         let unshared = match self.ephemeral.store_user(user_id, &status).await {
             Ok(()) => None,

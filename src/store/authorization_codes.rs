@@ -116,6 +116,20 @@ pub fn redeem_authorization_code(
     })
 }
 
+/// Whether a replay of the code has revoked what its redemption issues (`access_jti`), read
+/// under the code row's lock (a redemption that starts no refresh family asks this before it
+/// answers).
+pub fn code_issuance_revoked(
+    conn: &mut DbConnection,
+    code_hash: &str,
+    access_jti: &str,
+) -> Result<bool, StoreError> {
+    conn.transaction(|conn| {
+        lock_code(conn, code_hash)?;
+        is_revoked(conn, access_jti)
+    })
+}
+
 /// Stores the first refresh token of the family a code's redemption starts, unless a replay
 /// of the code has revoked what it issues meanwhile (then nothing is stored: false).
 pub fn insert_code_family(

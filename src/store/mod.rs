@@ -11,8 +11,8 @@ mod sessions;
 mod users;
 
 pub use authorization_codes::{
-    AuthorizationCode, Planned, Redemption, delete_expired_codes, insert_authorization_code,
-    insert_code_family, redeem_authorization_code,
+    AuthorizationCode, Planned, Redemption, code_issuance_revoked, delete_expired_codes,
+    insert_authorization_code, insert_code_family, redeem_authorization_code,
 };
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use consents::{find_consent, save_consent};
@@ -28,8 +28,8 @@ pub use sessions::{
     replace_session, session_live_by_sid, touch_session,
 };
 pub use users::{
-    NewUser, User, end_all_sessions, find_user_by_email, find_user_by_id, insert_user,
-    set_security_stamp, set_user_active, update_password_hash,
+    NewUser, User, end_all_sessions, end_all_sessions_setting, find_user_by_email, find_user_by_id,
+    insert_user, set_security_stamp, set_user_active, update_password_hash,
 };
 
 /// What can go wrong in storage, as the layers above need to tell it apart.

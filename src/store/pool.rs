@@ -128,7 +128,11 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
+        // Also what diesel's own manager checks: a thread that panicked mid-query, or a
+        // connection left inside a transaction, is never handed out again.
         conn.broken
+            || std::thread::panicking()
+            || diesel::r2d2::R2D2Connection::is_broken(&mut conn.inner)
     }
 }
 
@@ -237,12 +241,12 @@ impl Store {
         let result = f(&mut conn.inner);
         // A connection that could not reach the database, or failed unexpectedly, is not
         // trusted again: the pool opens a fresh one instead.
-        if matches!(
-            result,
-            Err(StoreError::Unavailable(_) | StoreError::Unexpected(_))
-        ) {
-            conn.broken = true;
-        }
+        // SQLite's "busy" is contention, not a dead connection: that one stays.
+        conn.broken = match &result {
+            Err(StoreError::Unavailable(detail)) => !super::sqlite_busy(detail),
+            Err(StoreError::Unexpected(_)) => true,
+            _ => false,
+        };
         result
     }
 

@@ -147,7 +147,22 @@ pub fn end_all_sessions(
     new_stamp: &str,
     deactivate: bool,
 ) -> Result<(), StoreError> {
+    end_all_sessions_setting(conn, user_id, new_stamp, deactivate, None)
+}
+
+/// `end_all_sessions`, storing `password_hash` in the same transaction when given (a password
+/// change: no sign-in with the old password can slip in between).
+pub fn end_all_sessions_setting(
+    conn: &mut DbConnection,
+    user_id: &str,
+    new_stamp: &str,
+    deactivate: bool,
+    password_hash: Option<&str>,
+) -> Result<(), StoreError> {
     conn.transaction(|conn| {
+        if let Some(hash) = password_hash {
+            update_password_hash(conn, user_id, hash)?;
+        }
         if deactivate {
             set_user_active(conn, user_id, false, new_stamp)?;
         } else {

@@ -81,6 +81,16 @@ impl TokenEndpoint {
             };
             Some(self.issuer.start_family(start).await?.0)
         } else {
+            // No family to store: ask, under the code's lock, whether a replay came meanwhile
+            // (the ID token could not be revoked once it is out).
+            let (code_hash, jti) = (hash, planned.access_jti.clone());
+            let replayed = self
+                .store
+                .run(move |c| store::code_issuance_revoked(c, &code_hash, &jti))
+                .await?;
+            if replayed {
+                return Err(invalid("was already used"));
+            }
             None
         };
         Ok(self.issuer.respond(issued, refresh_token))
