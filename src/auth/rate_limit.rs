@@ -1,10 +1,10 @@
 //! Sign-in rate limits (the password grant and the login page, one code path): per client IP
 //! every attempt counts (IPv6 per /64, and per /48 at ten times the limit); per username, failed
 //! attempts count from each client network (an IPv4 address, an IPv6 /64) and, with a higher
-//! ceiling, from everywhere, and a success clears both. Counting per network means a stranger
-//! elsewhere cannot lock a user out of their own network with five wrong passwords. A slot is
-//! taken before the password is checked, so parallel attempts cannot exceed a limit; an attempt
-//! refused by a limit is not counted.
+//! ceiling, from everywhere; a success clears its own network's count and is not counted
+//! globally. Counting per network means a stranger elsewhere cannot lock a user out of their own
+//! network with five wrong passwords. A slot is taken before the password is checked, so
+//! parallel attempts cannot exceed a limit; an attempt refused by a limit is not counted.
 
 use crate::ephemeral::{Counter, Ephemeral};
 use base64::Engine;
@@ -32,9 +32,11 @@ pub struct Limiter {
     limits: LoginLimits,
 }
 
-/// A sign-in attempt that passed the limits; report its success to clear the username's counts.
+/// A sign-in attempt that passed the limits; report its success to clear the username's count
+/// from this network and take the attempt back from the global one.
 pub struct LoginAttempt {
-    user_keys: Vec<String>,
+    network_key: Option<String>,
+    global_key: Option<String>,
 }
 
 impl Limiter {
@@ -59,22 +61,20 @@ impl Limiter {
                 });
             }
         }
-        let mut user_keys = Vec::with_capacity(2);
         let user = user_key(username);
-        if l.per_user > 0 {
-            let key = format!("{user}@{}", network(ip));
+        let network_key = (l.per_user > 0).then(|| format!("{user}@{}", network(ip)));
+        if let Some(key) = &network_key {
             counters.push(Counter {
                 key: key.clone(),
                 limit: l.per_user,
             });
-            user_keys.push(key);
         }
-        if l.per_user_global > 0 {
+        let global_key = (l.per_user_global > 0).then_some(user);
+        if let Some(key) = &global_key {
             counters.push(Counter {
-                key: user.clone(),
+                key: key.clone(),
                 limit: l.per_user_global,
             });
-            user_keys.push(user);
         }
         if !counters.is_empty() {
             self.ephemeral
@@ -91,13 +91,21 @@ impl Limiter {
                     limited.retry_after
                 })?;
         }
-        Ok(LoginAttempt { user_keys })
+        Ok(LoginAttempt {
+            network_key,
+            global_key,
+        })
     }
 
-    /// Clears the username's failures after a successful sign-in.
+    /// After a successful sign-in: the username's failures from this network are cleared, and
+    /// the attempt is taken back from the global count — which keeps the failures of others, so
+    /// that a distributed guesser gets no fresh allowance each time the real user signs in.
     pub async fn succeeded(&self, attempt: LoginAttempt) {
-        for key in attempt.user_keys {
+        if let Some(key) = attempt.network_key {
             self.ephemeral.reset(&key).await;
+        }
+        if let Some(key) = attempt.global_key {
+            self.ephemeral.release(&key).await;
         }
     }
 }

@@ -131,6 +131,13 @@ impl Memory {
     pub fn reset(&self, key: &str) {
         self.windows().remove(key);
     }
+
+    /// Takes one attempt back from a counter (a success that must not count as a failure).
+    pub fn release(&self, key: &str) {
+        if let Some(w) = self.windows().get_mut(key) {
+            w.count = w.count.saturating_sub(1);
+        }
+    }
 }
 
 /// Makes room for new keys (leaves at most `room_for` entries): expired windows first, then
@@ -209,6 +216,21 @@ mod tests {
         assert!(m.hit(&[counter("ip", 3)], w).is_err());
         m.reset("user");
         assert!(m.hit(&[counter("user", 1)], w).is_ok());
+    }
+
+    #[test]
+    fn a_released_attempt_no_longer_counts() {
+        let m = Memory::new(100);
+        let w = Duration::from_secs(60);
+        assert!(m.hit(&[counter("user", 2)], w).is_ok());
+        assert!(m.hit(&[counter("user", 2)], w).is_ok());
+        m.release("user");
+        assert!(
+            m.hit(&[counter("user", 2)], w).is_ok(),
+            "one slot was given back"
+        );
+        assert!(m.hit(&[counter("user", 2)], w).is_err());
+        m.release("unknown");
     }
 
     #[test]

@@ -135,6 +135,14 @@ impl Ephemeral {
             Ephemeral::Redis(r) => r.reset(key).await,
         }
     }
+
+    /// Takes back the one attempt `hit` counted on `key` (it turned out not to be a failure).
+    pub async fn release(&self, key: &str) {
+        match self {
+            Ephemeral::Memory(m) => m.release(key),
+            Ephemeral::Redis(r) => r.release(key).await,
+        }
+    }
 }
 
 /// Seconds rounded up, at least 1: the value of a `Retry-After` header.

@@ -17,6 +17,17 @@ const LOADED: &str = "~loaded";
 /// Redis is on the request path: a slow one must not hold requests for long.
 const TIMEOUT: Duration = Duration::from_millis(500);
 
+/// Takes one attempt back from a counter that exists and is above zero.
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+",
+    )
+});
+
 /// Checks every counter and bumps them all only when none is full; returns the milliseconds
 /// to wait (0 when the attempt was counted).
 static HIT: LazyLock<redis::Script> = LazyLock::new(|| {
@@ -244,6 +255,18 @@ impl RedisState {
                 tracing::warn!(error = %e, "Redis unavailable; rate limits fall back to this node's counters");
                 self.fallback.hit(counters, window)
             }
+        }
+    }
+
+    pub async fn release(&self, key: &str) {
+        self.fallback.release(key);
+        let mut conn = self.conn.clone();
+        let released: redis::RedisResult<u64> = RELEASE
+            .key(self.key("limit", key))
+            .invoke_async(&mut conn)
+            .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "releasing a rate-limit count in Redis failed");
         }
     }
 
