@@ -192,7 +192,7 @@ impl RedisState {
             }
             Ok(_) => None,
             Err(e) => {
-                tracing::warn!(error = %e, "Redis unavailable; checking revocation in the database");
+                redis_down(e, "checking revocation in the database");
                 None
             }
         }
@@ -252,7 +252,7 @@ impl RedisState {
                 retry_after: Duration::from_millis(ms),
             }),
             Err(e) => {
-                tracing::warn!(error = %e, "Redis unavailable; rate limits fall back to this node's counters");
+                redis_down(&e, "rate limits fall back to this node's counters");
                 self.fallback.hit(counters, window)
             }
         }
@@ -266,7 +266,7 @@ impl RedisState {
             .invoke_async(&mut conn)
             .await;
         if let Err(e) = released {
-            tracing::warn!(error = %e, "releasing a rate-limit count in Redis failed");
+            redis_down(&e, "a rate-limit count was not released");
         }
     }
 
@@ -278,8 +278,18 @@ impl RedisState {
             .query_async(&mut conn)
             .await;
         if let Err(e) = del {
-            tracing::warn!(error = %e, "clearing a rate-limit counter in Redis failed");
+            redis_down(&e, "a rate-limit counter was not cleared");
         }
+    }
+}
+
+/// Logs that Redis could not be used, once every 10 s with the number of failures held back: a
+/// Redis that is down must not write a line per request.
+fn redis_down(error: &redis::RedisError, consequence: &str) {
+    static DOWN: crate::telemetry::Throttle =
+        crate::telemetry::Throttle::new(Duration::from_secs(10));
+    if let Some(suppressed) = DOWN.admit() {
+        tracing::warn!(%error, suppressed, "Redis unavailable; {consequence}");
     }
 }
 
