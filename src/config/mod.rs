@@ -201,7 +201,9 @@ impl Settings {
 
     /// Whether cookies must be `Secure` and `__Host-` prefixed.
     pub fn issuer_is_https(&self) -> bool {
-        url::Url::parse(&self.server.issuer).is_ok_and(|u| u.scheme() == "https")
+        // The issuer is validated canonical (lowercase scheme), so its prefix says it; this runs
+        // on every session lookup, where parsing the URL each time would be waste.
+        self.server.issuer.starts_with("https://")
     }
 
     /// The longest time a token signed by a key can stay valid (for pruning rotated keys).

@@ -100,7 +100,7 @@ impl Interaction {
             |e: AuthzError| Step::Respond(Response::error(&request.target, &self.settings, &e));
         let hint_sub = match &request.id_token_hint {
             None => None,
-            Some(token) => match verify_id_token_hint(&self.keys, &self.settings, token) {
+            Some(token) => match self.verify_hint(token) {
                 Some(claims) if claims.aud == request.client.id => Some(claims.sub),
                 _ => {
                     return Ok(fail(AuthzError::invalid_request(
@@ -157,7 +157,7 @@ impl Interaction {
     /// Whether the request's `id_token_hint` fails to name `user_id` (no hint: false).
     pub fn hint_names_someone_else(&self, request: &AuthorizationRequest, user_id: &str) -> bool {
         request.id_token_hint.as_ref().is_some_and(|hint| {
-            verify_id_token_hint(&self.keys, &self.settings, hint)
+            self.verify_hint(hint)
                 .is_none_or(|claims| claims.sub != user_id)
         })
     }

@@ -78,7 +78,7 @@ pub fn redeem_authorization_code(
     planned: &Planned,
 ) -> Result<Redemption, StoreError> {
     conn.transaction(|conn| {
-        lock_code(conn, code_hash)?;
+        // The claim locks the row when it matches; a replay takes the lock explicitly below.
         let claimed = diesel::update(
             authorization_codes::table
                 .find(code_hash)
@@ -91,6 +91,10 @@ pub fn redeem_authorization_code(
             authorization_codes::access_exp.eq(planned.access_exp),
         ))
         .execute(conn)?;
+        if claimed == 0 {
+            // Wait for a redemption still storing what it issues, so it is seen below.
+            lock_code(conn, code_hash)?;
+        }
         let Some(code) = authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCode::as_select())
