@@ -192,8 +192,12 @@ where
         .context("starting the runtime")?;
     runtime.block_on(async move {
         let store = connect(&settings)?.0;
-        let ephemeral = Ephemeral::new(settings.redis.url.as_deref(), &settings.redis.prefix)
-            .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
+        let ephemeral = Ephemeral::new(
+            settings.redis.url.as_deref(),
+            &settings.redis.prefix,
+            settings.login.limit_table_size,
+        )
+        .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let end_all = EndAll::new(store.clone(), ephemeral);
         let admin = Admin::new(Arc::new(settings), store, end_all);
         Ok(operation(admin).await?)

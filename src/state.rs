@@ -3,6 +3,8 @@
 
 use crate::admin::Admin;
 use crate::auth::access::AccessVerifier;
+use crate::auth::account::PasswordChange;
+use crate::auth::device::DeviceCookies;
 use crate::auth::end_all::EndAll;
 use crate::auth::password::PasswordHasher;
 use crate::auth::principal::Authenticator;
@@ -39,6 +41,7 @@ pub struct AppState {
     pub interaction: Interaction,
     pub sessions: Sessions,
     pub sign_in: SignIn,
+    pub password_change: PasswordChange,
     pub principals: Authenticator,
     pub end_all: EndAll,
     pub admin: Admin,
@@ -51,8 +54,12 @@ impl AppState {
     /// done on the blocking pool), then builds the services.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let ephemeral = Ephemeral::new(settings.redis.url.as_deref(), &settings.redis.prefix)
-            .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
+        let ephemeral = Ephemeral::new(
+            settings.redis.url.as_deref(),
+            &settings.redis.prefix,
+            settings.login.limit_table_size,
+        )
+        .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let s = settings.clone();
         let (store, keys, passwords) = tokio::task::spawn_blocking(move || {
             let store = Store::connect(&s)
@@ -97,7 +104,12 @@ impl AppState {
             window: Duration::from_secs(settings.login.limit_window),
         };
         let limiter = Limiter::new(ephemeral.clone(), limits);
-        let sign_in = SignIn::new(store.clone(), passwords.clone(), limiter);
+        let sign_in = SignIn::new(
+            store.clone(),
+            passwords.clone(),
+            limiter,
+            DeviceCookies::new(keys.cookie_secret()),
+        );
         let access = AccessVerifier::new(
             keys.clone(),
             &settings,
@@ -132,6 +144,12 @@ impl AppState {
             sessions: Sessions::new(store.clone(), settings.clone()),
             principals: Authenticator::new(access),
             admin: Admin::new(settings.clone(), store.clone(), end_all.clone()),
+            password_change: PasswordChange::new(
+                store.clone(),
+                sign_in.clone(),
+                passwords.clone(),
+                end_all.clone(),
+            ),
             end_all,
             sign_in,
             clients,

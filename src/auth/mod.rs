@@ -3,7 +3,9 @@
 //! and who is calling.
 
 pub mod access;
+pub mod account;
 pub mod claims;
+pub mod device;
 pub mod end_all;
 pub mod password;
 pub mod principal;

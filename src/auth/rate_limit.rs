@@ -3,7 +3,9 @@
 //! attempts count from each client network (an IPv4 address, an IPv6 /64) and, with a higher
 //! ceiling, from everywhere; a success clears its own network's count and is not counted
 //! globally. Counting per network means a stranger elsewhere cannot lock a user out of their own
-//! network with five wrong passwords. A slot is taken before the password is checked, so
+//! network with five wrong passwords. A browser holding a device cookie that the username earned
+//! there (`auth::device`) is counted on its own counter instead of the username's, so neither
+//! a full network nor a full global count locks the user out of it. A slot is taken before the password is checked, so
 //! parallel attempts cannot exceed a limit; an attempt refused by a limit is not counted.
 
 use crate::ephemeral::{Counter, Ephemeral};
@@ -37,6 +39,7 @@ pub struct Limiter {
 pub struct LoginAttempt {
     network_key: Option<String>,
     global_key: Option<String>,
+    device_key: Option<String>,
 }
 
 impl Limiter {
@@ -45,8 +48,15 @@ impl Limiter {
     }
 
     /// Counts the attempt against the IP and username limits (those not set to 0), or says
-    /// how long to wait when one is reached.
-    pub async fn begin(&self, ip: IpAddr, username: &str) -> Result<LoginAttempt, Duration> {
+    /// how long to wait when one is reached. `device` is the id of a device cookie this username
+    /// earned in this browser (already verified): its own counter then stands in for the
+    /// username's.
+    pub async fn begin(
+        &self,
+        ip: IpAddr,
+        username: &str,
+        device: Option<&str>,
+    ) -> Result<LoginAttempt, Duration> {
         let l = &self.limits;
         let mut counters = Vec::with_capacity(4);
         if l.per_ip > 0 {
@@ -62,19 +72,29 @@ impl Limiter {
             }
         }
         let user = user_key(username);
-        let network_key = (l.per_user > 0).then(|| format!("{user}@{}", network(ip)));
-        if let Some(key) = &network_key {
-            counters.push(Counter {
-                key: key.clone(),
-                limit: l.per_user,
-            });
-        }
-        let global_key = (l.per_user_global > 0).then_some(user);
-        if let Some(key) = &global_key {
-            counters.push(Counter {
-                key: key.clone(),
-                limit: l.per_user_global,
-            });
+        let (network_key, global_key, device_key) = match device {
+            Some(id) => (
+                None,
+                None,
+                (l.per_user > 0).then(|| format!("login-device:{id}")),
+            ),
+            None => (
+                (l.per_user > 0).then(|| format!("{user}@{}", network(ip))),
+                (l.per_user_global > 0).then_some(user),
+                None,
+            ),
+        };
+        for (key, limit) in [
+            (&network_key, l.per_user),
+            (&device_key, l.per_user),
+            (&global_key, l.per_user_global),
+        ] {
+            if let Some(key) = key {
+                counters.push(Counter {
+                    key: key.clone(),
+                    limit,
+                });
+            }
         }
         if !counters.is_empty() {
             self.ephemeral
@@ -94,6 +114,7 @@ impl Limiter {
         Ok(LoginAttempt {
             network_key,
             global_key,
+            device_key,
         })
     }
 
@@ -101,7 +122,10 @@ impl Limiter {
     /// the attempt is taken back from the global count — which keeps the failures of others, so
     /// that a distributed guesser gets no fresh allowance each time the real user signs in.
     pub async fn succeeded(&self, attempt: LoginAttempt) {
-        if let Some(key) = attempt.network_key {
+        for key in [attempt.network_key, attempt.device_key]
+            .into_iter()
+            .flatten()
+        {
             self.ephemeral.reset(&key).await;
         }
         if let Some(key) = attempt.global_key {
@@ -144,11 +168,16 @@ fn ipv6_48_key(ip: IpAddr) -> Option<String> {
 /// Usernames are compared as emails are (case-insensitively) and hashed, so keys stay short
 /// and Redis holds no addresses.
 fn user_key(username: &str) -> String {
-    let normalized = username.trim().to_lowercase();
+    let normalized = normalize_username(username);
     format!(
         "login-user:{}",
         URL_SAFE_NO_PAD.encode(&Sha256::digest(normalized.as_bytes())[..18])
     )
+}
+
+/// A username as the limits compare it: trimmed, lowercase.
+pub fn normalize_username(username: &str) -> String {
+    username.trim().to_lowercase()
 }
 
 /// The client's address: the socket peer, unless the peer is a trusted proxy; then the

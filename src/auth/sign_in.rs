@@ -3,6 +3,7 @@
 //! and disabled accounts (no enumeration), stored hashes upgraded when parameters changed.
 
 use super::AuthError;
+use super::device::DeviceCookies;
 use super::password::{PasswordHasher, Verified};
 use super::rate_limit::Limiter;
 use crate::domain::{Email, Password};
@@ -30,23 +31,37 @@ pub struct SignIn {
     store: Store,
     passwords: PasswordHasher,
     limiter: Limiter,
+    devices: DeviceCookies,
 }
 
 impl SignIn {
-    pub fn new(store: Store, passwords: PasswordHasher, limiter: Limiter) -> Self {
+    pub fn new(
+        store: Store,
+        passwords: PasswordHasher,
+        limiter: Limiter,
+        devices: DeviceCookies,
+    ) -> Self {
         Self {
             store,
             passwords,
             limiter,
+            devices,
         }
     }
 
-    /// Checks `username` (an email) and `password`; the user on success.
+    /// A device cookie value for a browser where `username` just signed in.
+    pub fn device_cookie(&self, username: &str) -> String {
+        self.devices.issue(username)
+    }
+
+    /// Checks `username` (an email) and `password`; the user on success. `device_cookie` is the
+    /// device cookie the browser presented, if any (the password grant has none).
     pub async fn sign_in(
         &self,
         ip: IpAddr,
         username: &str,
         password: String,
+        device_cookie: Option<&str>,
     ) -> Result<User, SignInError> {
         // No stored password is longer than the policy allows: refuse without hashing (SEC-62),
         // and before the attempt counts against the username (CONTRACT "Hardening"): such a
@@ -58,9 +73,10 @@ impl SignIn {
         {
             return Err(SignInError::Failed);
         }
+        let device = device_cookie.and_then(|value| self.devices.verify(value, username));
         let attempt = self
             .limiter
-            .begin(ip, username)
+            .begin(ip, username, device.as_deref())
             .await
             .map_err(SignInError::Limited)?;
         let user = match Email::parse(username) {

@@ -23,7 +23,20 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     pub csrf_token: &'a str,
     pub request: &'a str,
+    /// The account page to return to, for a sign-in that is not part of an authorization
+    /// request (then `request` is empty).
+    pub next: Option<&'a str>,
     pub username: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage<'a> {
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub csrf_token: &'a str,
+    /// Shows the confirmation (`#password-changed`) instead of the form.
+    pub changed: bool,
 }
 
 pub struct ScopeItem {

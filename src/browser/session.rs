@@ -119,6 +119,35 @@ impl Sessions {
         }
     }
 
+    /// The device cookie's name (`__Host-` prefixed when the issuer is https).
+    fn device_cookie_name(&self) -> &'static str {
+        if self.settings.issuer_is_https() {
+            "__Host-irongate_device"
+        } else {
+            "irongate_device"
+        }
+    }
+
+    /// The device cookie this request presents (`auth::device` checks it), if any.
+    pub fn presented_device(&self, req: &HttpRequest) -> Option<String> {
+        let cookie = req.cookie(self.device_cookie_name())?;
+        let value = cookie.value();
+        (!value.is_empty() && value.len() <= 128).then(|| value.to_owned())
+    }
+
+    /// The device cookie carrying `value`: HttpOnly, SameSite=Lax, for as long as it is good.
+    pub fn device_cookie(&self, value: String) -> Cookie<'static> {
+        Cookie::build(self.device_cookie_name(), value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.settings.issuer_is_https())
+            .max_age(actix_web::cookie::time::Duration::seconds(
+                crate::auth::device::LIFETIME_SECS,
+            ))
+            .finish()
+    }
+
     /// The cookie value this request presents; None when absent or absurd.
     fn presented_value(&self, req: &HttpRequest) -> Option<String> {
         let cookie = req.cookie(self.cookie_name())?;

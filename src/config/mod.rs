@@ -114,7 +114,7 @@ pub struct TokenSettings {
 }
 
 /// `login_limit_per_ip`, `login_limit_per_user`, `login_limit_per_user_global`,
-/// `login_limit_window`, `trusted_proxies`.
+/// `login_limit_window`, `login_limit_table_size`, `trusted_proxies`.
 #[derive(Debug, Clone)]
 pub struct LoginSettings {
     /// Sign-in attempts per client IP per window; 0 turns the limit off.
@@ -125,6 +125,8 @@ pub struct LoginSettings {
     pub limit_per_user_global: u32,
     /// Seconds.
     pub limit_window: u64,
+    /// Counters the in-process limiter holds before a full table forgets the oldest.
+    pub limit_table_size: usize,
     /// Networks whose `X-Forwarded-For` is believed for the client IP.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -232,6 +234,7 @@ struct Raw {
     login_limit_per_user: Option<Given<Whole>>,
     login_limit_per_user_global: Option<Given<Whole>>,
     login_limit_window: Option<Given<Whole>>,
+    login_limit_table_size: Option<Given<Whole>>,
     trusted_proxies: Option<Given<List>>,
     cors_origins: Option<Given<List>>,
     cors_allow_credentials: Option<Given<Flag>>,

@@ -269,6 +269,7 @@ fn the_keys_and_their_variables_are_the_documented_ones() {
         "IRONGATE_LOGIN_LIMIT_PER_USER",
         "IRONGATE_LOGIN_LIMIT_PER_USER_GLOBAL",
         "IRONGATE_LOGIN_LIMIT_WINDOW",
+        "IRONGATE_LOGIN_LIMIT_TABLE_SIZE",
         "IRONGATE_TRUSTED_PROXIES",
         "IRONGATE_CORS_ORIGINS",
         "IRONGATE_CORS_ALLOW_CREDENTIALS",

@@ -33,6 +33,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         login_limit_per_user,
         login_limit_per_user_global,
         login_limit_window,
+        login_limit_table_size,
         trusted_proxies,
         cors_origins,
         cors_allow_credentials,
@@ -88,6 +89,13 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         1_000_000,
     )? as u32;
     let login_limit_window = ranged("login_limit_window", login_limit_window, 900, 1, 86_400)?;
+    let login_limit_table_size = ranged(
+        "login_limit_table_size",
+        login_limit_table_size,
+        100_000,
+        100,
+        10_000_000,
+    )? as usize;
     let trusted_proxies =
         parse_proxies(list("trusted_proxies", trusted_proxies)?.unwrap_or_default())?;
     let session_idle_timeout = ranged(
@@ -124,6 +132,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
             limit_per_user: login_limit_per_user,
             limit_per_user_global: login_limit_per_user_global,
             limit_window: login_limit_window,
+            limit_table_size: login_limit_table_size,
             trusted_proxies,
         },
         sessions: SessionSettings {

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
 pub struct Memory {
+    /// Revoked ids held before the list says it does not know.
     capacity: usize,
+    /// Rate-limit counters held before a full table forgets some (`login_limit_table_size`).
+    counter_capacity: usize,
     revoked: Mutex<Blocklist>,
     counters: Mutex<HashMap<String, Window>>,
 }
@@ -40,8 +43,14 @@ fn unix_now() -> i64 {
 
 impl Memory {
     pub fn new(capacity: usize) -> Self {
+        Self::with_counter_capacity(capacity, capacity)
+    }
+
+    /// A blocklist of `capacity` ids and a table of `counters` rate-limit counters.
+    pub fn with_counter_capacity(capacity: usize, counters: usize) -> Self {
         Self {
             capacity: capacity.max(1),
+            counter_capacity: counters.max(1),
             revoked: Mutex::default(),
             counters: Mutex::default(),
         }
@@ -106,8 +115,12 @@ impl Memory {
             .iter()
             .filter(|c| !windows.contains_key(&c.key))
             .count();
-        if windows.len() + new_keys > self.capacity {
-            evict(&mut windows, now, self.capacity.saturating_sub(new_keys));
+        if windows.len() + new_keys > self.counter_capacity {
+            evict(
+                &mut windows,
+                now,
+                self.counter_capacity.saturating_sub(new_keys),
+            );
         }
         for c in counters {
             let w = windows.entry(c.key.clone()).or_insert(Window {

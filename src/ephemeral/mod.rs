@@ -46,12 +46,18 @@ pub enum Ephemeral {
 
 impl Ephemeral {
     /// In Redis when a URL is given (connecting lazily: a Redis that is down at start is not
-    /// fatal), in process otherwise.
-    pub fn new(redis_url: Option<&str>, prefix: &str) -> Result<Self, Unavailable> {
+    /// fatal), in process otherwise. `counters` bounds the in-process rate-limit table (also
+    /// the one Redis falls back to).
+    pub fn new(
+        redis_url: Option<&str>,
+        prefix: &str,
+        counters: usize,
+    ) -> Result<Self, Unavailable> {
         match redis_url {
-            Some(url) => Ok(Ephemeral::Redis(RedisState::new(url, prefix)?)),
-            None => Ok(Ephemeral::Memory(Arc::new(Memory::new(
+            Some(url) => Ok(Ephemeral::Redis(RedisState::new(url, prefix, counters)?)),
+            None => Ok(Ephemeral::Memory(Arc::new(Memory::with_counter_capacity(
                 memory::DEFAULT_CAPACITY,
+                counters,
             )))),
         }
     }

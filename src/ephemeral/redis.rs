@@ -68,7 +68,7 @@ pub struct RedisState {
 
 impl RedisState {
     /// Connects lazily: a Redis that is down at start only degrades the node until it is back.
-    pub fn new(url: &str, prefix: &str) -> Result<Self, Unavailable> {
+    pub fn new(url: &str, prefix: &str, counters: usize) -> Result<Self, Unavailable> {
         let client = redis::Client::open(url).map_err(|e| Unavailable(e.to_string()))?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
@@ -80,7 +80,7 @@ impl RedisState {
         Ok(Self {
             conn,
             prefix: prefix.into(),
-            fallback: Arc::new(Memory::new(DEFAULT_CAPACITY)),
+            fallback: Arc::new(Memory::with_counter_capacity(DEFAULT_CAPACITY, counters)),
             pending: Arc::default(),
         })
     }

@@ -115,6 +115,48 @@ pub fn generate(dir: &Path, newest: Option<&KeyFile>) -> Result<String, KeyError
     Ok(kid)
 }
 
+/// The file holding the secret that signs device cookies (shared by the nodes sharing this
+/// directory, like the signing keys).
+const COOKIE_SECRET: &str = "cookie-secret";
+
+/// Reads the cookie-signing secret, creating it (32 random bytes, 0600, written atomically) the
+/// first time; call with the directory's lock held.
+pub fn cookie_secret(dir: &Path) -> Result<Vec<u8>, KeyError> {
+    let path = dir.join(COOKIE_SECRET);
+    let dir_err = |e: std::io::Error| KeyError::Dir(dir.to_owned(), e);
+    match fs::read(&path) {
+        Ok(secret) if secret.len() >= 32 => return Ok(secret),
+        Ok(_) => {
+            return Err(KeyError::BadKey(
+                path,
+                "shorter than 32 bytes; delete it to have a new one made".into(),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(dir_err(e)),
+    }
+    let mut secret = vec![0u8; 32];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut secret);
+    let tmp = dir.join(format!(".{COOKIE_SECRET}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let _ = fs::remove_file(&tmp);
+        let mut f = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&secret)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        dir_err(e)
+    })?;
+    Ok(secret)
+}
+
 /// Reads and checks one key file (PKCS#1 or PKCS#8 PEM, RSA of at least 2048 bits).
 pub fn read(dir: &Path, file: &KeyFile) -> Result<KeyMaterial, KeyError> {
     let path = dir.join(&file.file_name);

@@ -69,6 +69,8 @@ pub struct KeyStore {
     retention_ms: i64,
     current: RwLock<Arc<KeySet>>,
     last_forced_reload: Mutex<Option<Instant>>,
+    /// Signs device cookies (`cookie-secret` in the directory).
+    cookie_secret: Vec<u8>,
 }
 
 /// How long a retired key stays published: the longest token lifetime, plus a grace period for
@@ -94,12 +96,19 @@ impl KeyStore {
             files::prune(dir, &existing, now_ms(), retention_ms)
         };
         let set = load(dir, &list, &[])?;
+        let cookie_secret = files::cookie_secret(dir)?;
         Ok(Self {
             dir: dir.to_owned(),
+            cookie_secret,
             retention_ms,
             current: RwLock::new(Arc::new(set)),
             last_forced_reload: Mutex::new(None),
         })
+    }
+
+    /// The secret that signs device cookies, the same on every node sharing the directory.
+    pub fn cookie_secret(&self) -> &[u8] {
+        &self.cookie_secret
     }
 
     /// Makes a new signing key; older keys stay published until their tokens expire (blocking).

@@ -14,6 +14,8 @@ pub mod paths {
     pub const TOKEN: &str = "/token";
     /// The login and consent forms post here (pages, not protocol endpoints).
     pub const LOGIN: &str = "/login";
+    /// The signed-in user's password-change page.
+    pub const ACCOUNT_PASSWORD: &str = "/account/password";
     pub const CONSENT: &str = "/consent";
     pub const END_SESSION: &str = "/logout";
     /// The stylesheet and the form_post script.

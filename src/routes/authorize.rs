@@ -4,8 +4,8 @@
 
 use super::common::read_form_body;
 use super::flow::{
-    LoginForm, OnPage, consent_page, continue_at_authorize, login_page, page_resource, refusal,
-    respond,
+    LoginFor, LoginForm, OnPage, consent_page, continue_at_authorize, login_page, page_resource,
+    refusal, respond,
 };
 use crate::browser::session::Current;
 use crate::error::AppError;
@@ -25,8 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "GET, POST",
     ))
     .service(page_resource(
-        web::resource(paths::LOGIN).route(web::post().to(super::login::post_login)),
-        "POST",
+        web::resource(paths::LOGIN)
+            .route(web::get().to(super::login::get_login))
+            .route(web::post().to(super::login::post_login)),
+        "GET, POST",
     ))
     .service(page_resource(
         web::resource(paths::CONSENT).route(web::post().to(super::login::post_consent)),
@@ -81,7 +83,7 @@ async fn proceed(
                 username: &prefill,
             };
             Ok(login_page(
-                &request,
+                LoginFor::Request(&request),
                 &current,
                 form,
                 cookie.into_iter().collect(),

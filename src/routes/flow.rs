@@ -79,22 +79,48 @@ pub struct LoginForm<'a> {
     pub username: &'a str,
 }
 
-/// The login page for `request`, its CSRF token bound to the session and the request.
+/// What a login form signs in for: an authorization request, or one of irongate's own account
+/// pages (a path from `ACCOUNT_PAGES`).
+#[derive(Clone, Copy)]
+pub enum LoginFor<'a> {
+    Request(&'a AuthorizationRequest),
+    Account(&'a str),
+}
+
+/// The pages a sign-in without an authorization request may return to.
+pub const ACCOUNT_PAGES: &[&str] = &[paths::ACCOUNT_PASSWORD];
+
+impl LoginFor<'_> {
+    /// What the form's CSRF token is bound to, besides the session.
+    pub fn csrf_data(&self) -> String {
+        match self {
+            LoginFor::Request(request) => request.params.encode(),
+            LoginFor::Account(next) => format!("next={next}"),
+        }
+    }
+}
+
+/// The login page for `target`, its CSRF token bound to the session and the target.
 pub fn login_page(
-    request: &AuthorizationRequest,
+    target: LoginFor<'_>,
     current: &Current,
     form: LoginForm<'_>,
     cookies: Vec<Cookie<'static>>,
 ) -> HttpResponse {
-    let encoded = request.params.encode();
-    let csrf = current.csrf_token("login", &encoded);
+    let data = target.csrf_data();
+    let csrf = current.csrf_token("login", &data);
+    let (client_name, request, next) = match target {
+        LoginFor::Request(request) => (request.client.name.as_str(), data.as_str(), None),
+        LoginFor::Account(next) => ("your account", "", Some(next)),
+    };
     pages::page(
         form.status,
         &LoginPage {
-            client_name: &request.client.name,
+            client_name,
             error: form.error,
             csrf_token: &csrf,
-            request: &encoded,
+            request,
+            next,
             username: form.username,
         },
         cookies,

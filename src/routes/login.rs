@@ -3,11 +3,15 @@
 //! token must be the session's token for that exact request (SEC-52, SEC-53).
 
 use super::common::{client_ip, read_form_body};
-use super::flow::{LoginForm, OnPage, continue_at_authorize, login_page, refusal, respond};
+use super::flow::{
+    ACCOUNT_PAGES, LoginFor, LoginForm, OnPage, continue_at_authorize, login_page, refusal, respond,
+};
 use crate::auth::sign_in::SignInError;
+use crate::browser::pages;
 use crate::browser::session::Current;
 use crate::error::{AppError, PageError};
 use crate::oauth::authorize::{AuthorizationRequest, AuthzError, Params, Response};
+use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
@@ -15,12 +19,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 const LOGIN_FAILED: &str = "The email or password is incorrect.";
 
-/// A login or consent form that came back: its fields, the session, and the authorization
-/// request it carries.
+/// A login or consent form that came back: its fields, the session, and what it is for.
 struct Checked {
     form: Form,
     current: Current,
-    request: AuthorizationRequest,
+    after: After,
+}
+
+/// Where a form goes on to: the authorization request it carries, or (a login form only) the
+/// account page it returns to.
+enum After {
+    Authorize(Box<AuthorizationRequest>),
+    Account(&'static str),
 }
 
 /// A form that does not go on: an error page, or the refusal the client is sent.
@@ -45,8 +55,9 @@ impl Stop {
 }
 
 /// Reads the form and accepts it only when its CSRF token is the session's token for `purpose`
-/// over the request it carries (otherwise the 403 page, and nothing changes); then validates
-/// that request again from scratch.
+/// over what it carries (otherwise the 403 page, and nothing changes); then validates the
+/// authorization request it carries again from scratch. A login form may carry, instead, the
+/// account page it returns to (`next`, one of `ACCOUNT_PAGES`).
 async fn checked(
     state: &AppState,
     req: &HttpRequest,
@@ -58,13 +69,34 @@ async fn checked(
     }
     let body = read_form_body(req, payload).await?;
     let form = Form::parse(&body)?;
+    let next = match form.get("next") {
+        Some(next) if purpose == "login" => Some(
+            *ACCOUNT_PAGES
+                .iter()
+                .find(|p| **p == next)
+                .ok_or_else(PageError::forbidden)?,
+        ),
+        Some(_) => return Err(PageError::forbidden().into()),
+        None => None,
+    };
     let raw = form.get("request").unwrap_or("");
+    let data = match next {
+        Some(next) => LoginFor::Account(next).csrf_data(),
+        None => raw.to_owned(),
+    };
     let current = state
         .sessions
         .current(req)
         .await?
-        .filter(|c| c.csrf_ok(form.get("csrf_token"), purpose, raw))
+        .filter(|c| c.csrf_ok(form.get("csrf_token"), purpose, &data))
         .ok_or_else(PageError::forbidden)?;
+    if let Some(next) = next {
+        return Ok(Checked {
+            form,
+            current,
+            after: After::Account(next),
+        });
+    }
     let request = match state
         .interaction
         .load_request(Params::parse(raw.as_bytes()))
@@ -81,8 +113,45 @@ async fn checked(
     Ok(Checked {
         form,
         current,
-        request,
+        after: After::Authorize(Box::new(request)),
     })
+}
+
+/// The login page of an account page (`?next=`, by default the password page): straight on
+/// when already signed in.
+pub async fn get_login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let params = Params::parse(req.query_string().as_bytes());
+    let next = match params.single("next") {
+        Ok(None) => paths::ACCOUNT_PASSWORD,
+        Ok(Some(next)) => *ACCOUNT_PAGES
+            .iter()
+            .find(|p| **p == next)
+            .ok_or_else(|| PageError::bad_request("There is no such page to sign in to."))?,
+        Err(_) => return Err(PageError::bad_request("The parameter next is repeated.").into()),
+    };
+    let current = state.sessions.current(&req).await.on_page()?;
+    if current.as_ref().is_some_and(|c| c.user.is_some()) {
+        return Ok(pages::redirect(
+            false,
+            &state.settings.endpoint(next),
+            vec![],
+        ));
+    }
+    let (shown, cookie) = state.sessions.fresh_pre_login(current);
+    let form = LoginForm {
+        status: StatusCode::OK,
+        error: None,
+        username: "",
+    };
+    Ok(login_page(
+        LoginFor::Account(next),
+        &shown,
+        form,
+        cookie.into_iter().collect(),
+    ))
 }
 
 pub async fn post_login(
@@ -93,10 +162,14 @@ pub async fn post_login(
     let Checked {
         form,
         current,
-        request,
+        after,
     } = match checked(&state, &req, payload, "login").await {
         Ok(c) => c,
         Err(stop) => return stop.answer(),
+    };
+    let target = match &after {
+        After::Authorize(request) => LoginFor::Request(request),
+        After::Account(next) => LoginFor::Account(next),
     };
     let username = form.get("username").unwrap_or("").trim();
     let password = form.get("password").unwrap_or("");
@@ -108,7 +181,7 @@ pub async fn post_login(
         };
         // A form shown again gets a new pre-login cookie when the old one is half gone.
         let (shown, cookie) = state.sessions.fresh_pre_login(Some(current.clone()));
-        login_page(&request, &shown, form, cookie.into_iter().collect())
+        login_page(target, &shown, form, cookie.into_iter().collect())
     };
     if username.is_empty() || password.is_empty() {
         return Ok(again(
@@ -117,9 +190,10 @@ pub async fn post_login(
         ));
     }
     let ip = client_ip(&req, &state);
+    let device = state.sessions.presented_device(&req);
     let user = match state
         .sign_in
-        .sign_in(ip, username, password.to_owned())
+        .sign_in(ip, username, password.to_owned(), device.as_deref())
         .await
     {
         Ok(user) => user,
@@ -144,6 +218,18 @@ pub async fn post_login(
         .sign_in(Some(&current), &user)
         .await
         .on_page()?;
+    // This browser has now proved itself for this username (a new cookie at every sign-in).
+    let device = state
+        .sessions
+        .device_cookie(state.sign_in.device_cookie(username));
+    let request = match after {
+        After::Authorize(request) => request,
+        After::Account(next) => {
+            tracing::info!(user = %user.id, "signed in to the account pages");
+            let to = state.settings.endpoint(next);
+            return Ok(pages::redirect(true, &to, vec![cookie, device]));
+        }
+    };
     tracing::info!(user = %user.id, client = %request.client.id, "signed in");
     // OpenID Connect Core §3.1.2.3: a hint for another user than the one who just signed in
     // cannot be satisfied.
@@ -158,12 +244,13 @@ pub async fn post_login(
         let response = Response::error(&request.target, &state.settings, &e);
         let mut answer = respond(&response, true);
         answer.add_cookie(&cookie).ok();
+        answer.add_cookie(&device).ok();
         return Ok(answer);
     }
     Ok(continue_at_authorize(
         &state,
         &request.params.after_sign_in(),
-        vec![cookie],
+        vec![cookie, device],
     ))
 }
 
@@ -176,7 +263,10 @@ pub async fn post_consent(
         Ok(c) => c,
         Err(stop) => return stop.answer(),
     };
-    let (form, current, request) = (c.form, c.current, c.request);
+    let (form, current) = (c.form, c.current);
+    let After::Authorize(request) = c.after else {
+        return Err(PageError::forbidden().into());
+    };
     let signed_in = current.signed_in().ok_or_else(PageError::forbidden)?;
     // The sign-in may have aged past `max_age` while the page was open: start over.
     if state.interaction.sign_in_again(&request, signed_in) {

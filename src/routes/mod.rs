@@ -1,5 +1,6 @@
 //! Thin HTTP handlers: parse, call one service, map the result.
 
+mod account;
 mod assets;
 mod authorize;
 mod common;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     revocation::configure(cfg, settings);
     authorize::configure(cfg);
     logout::configure(cfg);
+    account::configure(cfg);
     assets::configure(cfg);
 }
 

@@ -2,13 +2,15 @@
 //! with fantoccini, signs in on the login page, approves on the consent page and lands on a
 //! relying party's loopback redirect URI served by this test; the code it carries is exchanged
 //! at the token endpoint. Then the browser signs out through the confirmation page, and the next
-//! authorization request asks it to sign in again.
+//! authorization request asks it to sign in again. Then strangers push the user past the global
+//! ceiling of failed sign-ins: a fresh browser is refused, and Chromium, holding the device
+//! cookie its first sign-in earned, signs in (CONTRACT "Sign-in limits", SEC-57).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`, `/usr/bin/chromedriver`).
 //! Without them the test is skipped with a note, unless `CI` or `IRONGATE_REQUIRE_BROWSER` is set
 //! (`.ci/run` sets the latter and installs both), in which case it fails.
 
-use crate::helpers::{CHALLENGE, PASSWORD, VERIFIER, json_of, spawn_app};
+use crate::helpers::{Browser, CHALLENGE, PASSWORD, TestEnv, VERIFIER, json_of, spawn_app_with};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::collections::HashMap;
@@ -36,7 +38,11 @@ async fn headless_chromium_signs_in_through_the_pages() {
     // this alone). Err means one is installed already.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestEnv::new(), |s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_per_user_global = 3;
+    })
+    .await;
     app.create_user("alice@example.com", PASSWORD);
     let (rp_port, requests) = redirect_target().await;
     let redirect = format!("http://127.0.0.1:{rp_port}/cb");
@@ -141,6 +147,40 @@ async fn headless_chromium_signs_in_through_the_pages() {
         chrome.find(Locator::Css("form#consent")).await.is_err(),
         "signed out, yet the consent page shows"
     );
+    let device = chrome
+        .get_named_cookie("irongate_device")
+        .await
+        .expect("the first sign-in left a device cookie");
+    assert_eq!(device.http_only(), Some(true));
+
+    // Strangers on three networks reach alice's global ceiling; a fresh browser is refused.
+    let guesser = app.create_client(&["--grant-type", "password"]);
+    for network in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        let (status, _, _) = app
+            .password_attempt(&guesser, "wrong password", Some(network))
+            .await;
+        assert_eq!(status, 400);
+    }
+    let stranger = Browser::new(&app);
+    let login = stranger.get(&authorize).await;
+    let refused = stranger.login(&login, "alice@example.com", PASSWORD).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+
+    // Chromium, with its device cookie, signs in and lands at the relying party again.
+    find(&chrome, "form#login input#username")
+        .await
+        .send_keys("alice@example.com")
+        .await
+        .expect("type the email");
+    find(&chrome, "form#login input#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .expect("type the password");
+    click(&chrome, "form#login button[type=submit]").await;
+    let landed = wait_for_url(&chrome, &redirect, 10).await;
+    let params: HashMap<String, String> = landed.query_pairs().into_owned().collect();
+    assert!(params.contains_key("code"), "{landed}");
 
     chrome.close().await.expect("end the WebDriver session");
 }

@@ -93,11 +93,13 @@ async fn login_and_consent_posts_need_the_sessions_csrf_token_sec_52() {
         .authorize(&code_request(&c, &[("prompt", "none")]))
         .await;
     assert_eq!(page.redirect_params()["error"], "consent_required");
-    // State-changing addresses refuse GET.
-    for path in ["/login", "/consent"] {
-        let page = browser.get(path).await;
-        assert_eq!(page.status, 405, "{path}");
-    }
+    // State-changing addresses refuse GET; GET /login only shows the account login page (or,
+    // signed in, goes on to the account page) and changes nothing.
+    let page = browser.get("/consent").await;
+    assert_eq!(page.status, 405);
+    let page = browser.get("/login").await;
+    assert_eq!(page.status, 302);
+    assert!(page.location().unwrap().ends_with("/account/password"));
 }
 
 /// POSTs `form` to `path` from `browser`'s cookie jar with an `Origin` header.

@@ -249,8 +249,8 @@ async fn username_failures_count_per_client_network_sec_57() {
 }
 
 /// CONTRACT: `login_limit_per_user_global` counts a username's failures from everywhere; past
-/// it the username is refused from any network (the device cookies that will exempt a browser
-/// the user signed in with are not built yet).
+/// it the username is refused from any network (to a browser without a device cookie; see
+/// `a_device_cookie_keeps_the_users_browser_working_past_the_ceiling_sec_57`).
 #[tokio::test]
 async fn username_failures_from_everywhere_have_a_ceiling_sec_57() {
     let app = spawn_app_with(TestEnv::new(), |s| {
@@ -278,4 +278,157 @@ async fn username_failures_from_everywhere_have_a_ceiling_sec_57() {
         .password_attempt(&c, PASSWORD, Some("198.51.100.7"))
         .await;
     assert_eq!(status, 429);
+}
+
+/// A browser's device cookie, from the `Set-Cookie` headers of `page`.
+fn device_cookie(page: &crate::helpers::Page) -> Option<String> {
+    page.headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("irongate_device=") || c.starts_with("__Host-irongate_device="))
+}
+
+/// Signs in on the login page of a new authorization request (`prompt=login`, so that a signed-in
+/// browser is asked again); the login POST's answer.
+async fn page_sign_in(
+    browser: &Browser,
+    c: &crate::helpers::Client,
+    email: &str,
+    password: &str,
+) -> crate::helpers::Page {
+    let login = browser
+        .authorize(&code_request(c, &[("prompt", "login")]))
+        .await;
+    assert!(login.has("<form id=\"login\""), "{}", login.body);
+    browser.login(&login, email, password).await
+}
+
+/// CONTRACT "Sign-in limits" (OWASP device cookies), issue 10: past the username's global
+/// ceiling, strangers — on any network, and in a fresh browser on the user's own network — are
+/// refused, while the browser where the user signed in before still signs in: its device cookie
+/// gives it a counter of its own. That counter holds `login_limit_per_user` failures, so a stolen
+/// cookie is no unlimited pass; and a cookie earned by one username does nothing for another.
+#[tokio::test]
+async fn a_device_cookie_keeps_the_users_browser_working_past_the_ceiling_sec_57() {
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_per_user_global = 3;
+        s.login.limit_per_ip = 100;
+    })
+    .await;
+    app.create_user("bob@example.com", PASSWORD);
+    let password_client = app.create_client(&["--grant-type", "password"]);
+
+    // The user signs in once in their browser, which earns its device cookie.
+    let users_browser = Browser::new(&app);
+    let signed_in = page_sign_in(&users_browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let cookie = device_cookie(&signed_in).expect("a device cookie at sign-in");
+    let lower = cookie.to_lowercase();
+    assert!(lower.contains("httponly"), "{cookie}");
+    assert!(lower.contains("samesite=lax"), "{cookie}");
+    assert!(lower.contains("max-age="), "{cookie}");
+    assert!(lower.contains("path=/"), "{cookie}");
+    assert!(!lower.contains("alice"), "names no user: {cookie}");
+    users_browser.get("/logout").await;
+    let confirm = users_browser.get("/logout").await;
+    users_browser
+        .post(
+            "/logout",
+            &[
+                ("csrf_token", &confirm.hidden("csrf_token")),
+                ("request", &confirm.hidden("request")),
+            ],
+        )
+        .await;
+
+    // Strangers on three networks reach the global ceiling.
+    for network in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        let (status, _, _) = app
+            .password_attempt(&password_client, "wrong password", Some(network))
+            .await;
+        assert_eq!(status, 400);
+    }
+    let (status, _, _) = app
+        .password_attempt(&password_client, PASSWORD, Some("198.51.100.9"))
+        .await;
+    assert_eq!(status, 429, "past the ceiling, strangers are refused");
+    let stranger = Browser::new(&app);
+    let refused = page_sign_in(&stranger, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(
+        refused.status, 429,
+        "a fresh browser on the user's network too"
+    );
+    assert!(device_cookie(&refused).is_none());
+
+    // The user's browser still signs in, and gets a fresh cookie.
+    let again = page_sign_in(&users_browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert!(device_cookie(&again).is_some());
+
+    // Alice's cookie does nothing for Bob, once Bob is past his ceiling.
+    for network in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        app.http
+            .post(app.url("/token"))
+            .basic_auth(&password_client.id, Some(&password_client.secret))
+            .header("x-forwarded-for", network)
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "bob@example.com"),
+                ("password", "wrong password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+    }
+    let bob = page_sign_in(&users_browser, &c, "bob@example.com", PASSWORD).await;
+    assert_eq!(bob.status, 429, "{}", bob.body);
+
+    // The device's own counter: five failures, then even this browser waits.
+    for _ in 0..5 {
+        let page = page_sign_in(&users_browser, &c, "alice@example.com", "wrong password").await;
+        assert_eq!(page.status, 401);
+    }
+    let limited = page_sign_in(&users_browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(limited.status, 429);
+}
+
+/// A forged, foreign or tampered device cookie is simply no device cookie: past the ceiling
+/// it is refused like any stranger, never a 500.
+#[tokio::test]
+async fn a_forged_device_cookie_earns_nothing_sec_57() {
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login.limit_per_user_global = 1;
+        s.login.limit_per_ip = 100;
+    })
+    .await;
+    let browser = Browser::new(&app);
+    let failed = page_sign_in(&browser, &c, "alice@example.com", "wrong password").await;
+    assert_eq!(failed.status, 401);
+    for forged in ["", "x", "AAAA", &"A".repeat(75), &"A".repeat(4000), "a=b;c"] {
+        let browser = Browser::new(&app);
+        let login = browser.authorize(&code_request(&c, &[])).await;
+        let session = Browser::session_cookie(&login).expect("a pre-login cookie");
+        let session = Browser::cookie_value(&session);
+        let status = browser
+            .http
+            .post(format!("{}/login", browser.base))
+            .header(
+                "cookie",
+                format!("irongate_session={session}; irongate_device={forged}"),
+            )
+            .form(&[
+                ("csrf_token", login.hidden("csrf_token").as_str()),
+                ("request", login.hidden("request").as_str()),
+                ("username", "alice@example.com"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 429, "{forged:?}");
+    }
 }

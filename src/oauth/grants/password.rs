@@ -20,7 +20,7 @@ impl TokenEndpoint {
         let scopes = self.granted_scopes(client, form)?;
         let user = self
             .sign_in
-            .sign_in(req.client_ip, &username, password)
+            .sign_in(req.client_ip, &username, password, None)
             .await
             .map_err(refused)?;
         let now = chrono::Utc::now().timestamp();
