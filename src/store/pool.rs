@@ -34,9 +34,65 @@ impl Manager {
                 .map(DbConnection::Pg)
                 .map_err(Error::ConnectionError),
             DatabaseKind::Sqlite => {
-                open_sqlite(self.url.trim_start_matches("sqlite://")).map(DbConnection::Sqlite)
+                open_sqlite(&existing_only(self.sqlite_path())).map(DbConnection::Sqlite)
             }
         }
+    }
+
+    fn sqlite_path(&self) -> &str {
+        self.url.trim_start_matches("sqlite://")
+    }
+
+    /// The identity of the SQLite file a new connection opened (None for other backends and
+    /// for in-memory or URI databases).
+    fn file_identity(&self) -> Option<FileIdentity> {
+        let path = self.sqlite_path();
+        if self.kind != DatabaseKind::Sqlite || path.starts_with(':') || path.starts_with("file:") {
+            return None;
+        }
+        FileIdentity::of(path)
+    }
+}
+
+/// A plain SQLite path as a URI that opens the file only if it exists (`mode=rw`): the file is
+/// created once, at start (`create_private`), and a file that vanished later must not come back
+/// as an empty database without tables — requests then get 503 until it is restored.
+fn existing_only(path: &str) -> String {
+    if path.starts_with(':') || path.starts_with("file:") {
+        return path.to_owned();
+    }
+    let escaped = path
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    format!("file:{escaped}?mode=rw")
+}
+
+/// Which file a path named when a connection opened it. A connection keeps using the file it
+/// opened even after the path is removed or replaced (a restore from backup, a file moved
+/// away): such a connection is dropped at its next checkout, so requests fail cleanly (503)
+/// while the file is gone and use the restored file as soon as it is back (REL-02).
+struct FileIdentity {
+    path: std::path::PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl FileIdentity {
+    fn of(path: &str) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Self {
+            path: path.into(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+
+    /// Whether the path still names the same file (one `stat`, about a microsecond).
+    fn unchanged(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&self.path).is_ok_and(|m| m.dev() == self.dev && m.ino() == self.ino)
     }
 }
 
@@ -108,6 +164,8 @@ fn sqlite_locked(e: &diesel::result::Error) -> bool {
 pub struct Conn {
     inner: DbConnection,
     broken: bool,
+    /// The SQLite file this connection opened.
+    file: Option<FileIdentity>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -115,16 +173,26 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Conn, Self::Error> {
+        let inner = self.open()?;
         Ok(Conn {
-            inner: self.open()?,
+            inner,
             broken: false,
+            file: self.file_identity(),
         })
     }
 
+    /// At every checkout: an SQLite connection whose file was removed or replaced is not handed
+    /// out (a `stat`); PostgreSQL connections are not tested here (a round trip per query):
+    /// one that fails is marked broken and dropped instead.
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
-        conn.inner
-            .batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        match &conn.file {
+            Some(file) if !file.unchanged() => Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(
+                    "the database file was removed or replaced".into(),
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -198,7 +266,7 @@ impl Store {
             .max_size(max_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
-            .test_on_check_out(false)
+            .test_on_check_out(true)
             .error_handler(Box::new(ThrottledErrors))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;

@@ -180,3 +180,75 @@ async fn a_node_serves_again_within_seconds_of_its_database_coming_back_rel_02()
         );
     }
 }
+
+/// REL-02 on SQLite: the database file vanishes (moved away, as by a careless restore) — clean
+/// 503s and `/readyz` 503, no empty database made in its place — and once it is back the node
+/// serves again within seconds, from the same data. A write lock held by another process only
+/// delays a write (SQLite's busy timeout), and reads go on meanwhile (WAL).
+#[tokio::test]
+async fn a_node_survives_its_sqlite_file_vanishing_and_being_locked_rel_02() {
+    if std::env::var("IRONGATE_TEST_DATABASE_URL").is_ok() {
+        return; // SQLite only
+    }
+    let app = crate::helpers::spawn_app().await;
+    let (c, _) = app.password_client_with_alice();
+    let (http, base) = (app.http.clone(), app.address.clone());
+    let file = app.env.dir.path().join("irongate.db");
+    let away = app.env.dir.path().join("irongate.db.away");
+    for _ in 0..5 {
+        assert_eq!(client_lookup(&http, &base).await, 401);
+    }
+
+    std::fs::rename(&file, &away).unwrap();
+    assert_eq!(
+        client_lookup(&http, &base).await,
+        503,
+        "clean 503 while gone"
+    );
+    assert_eq!(ready(&http, &base).await, 503);
+    assert!(!file.exists(), "no empty database was made in its place");
+
+    std::fs::rename(&away, &file).unwrap();
+    let back = Instant::now();
+    let mut statuses = (0, 0);
+    while back.elapsed() < Duration::from_secs(10) {
+        statuses = (client_lookup(&http, &base).await, ready(&http, &base).await);
+        if statuses == (401, 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(statuses, (401, 200), "served again within 10 s");
+    assert_eq!(
+        app.password_attempt(&c, crate::helpers::PASSWORD, None)
+            .await
+            .0,
+        200,
+        "with the same data"
+    );
+
+    // Another process holds the write lock for 1.5 s: reads go on, a write waits and succeeds.
+    let path = file.display().to_string();
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let holder = std::thread::spawn(move || {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let mut conn = diesel::SqliteConnection::establish(&path).unwrap();
+        conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    locked_rx.await.unwrap();
+    let started = Instant::now();
+    assert_eq!(ready(&http, &base).await, 200, "reads go on");
+    assert_eq!(
+        app.password_attempt(&c, crate::helpers::PASSWORD, None)
+            .await
+            .0,
+        200,
+        "the write waited for the lock"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+    holder.join().unwrap();
+}

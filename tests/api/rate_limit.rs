@@ -432,3 +432,92 @@ async fn a_forged_device_cookie_earns_nothing_sec_57() {
         assert_eq!(status, 429, "{forged:?}");
     }
 }
+
+/// Issue 10, finding 1 (high), SEC-57: a burst from many addresses with made-up usernames fills
+/// the limiter's table (lowered to 100 counters here; 100,000 by default) with counters at their
+/// limit — 120 addresses, IPv4 and IPv6 /64s of one /48, three attempts each — and then the real
+/// user, from a fresh address, signs in on the password grant and on the login page. Before,
+/// a full table refused every key it had not seen: everyone got 429. In process, and in Redis
+/// when `IRONGATE_TEST_REDIS_URL` is set.
+#[tokio::test]
+async fn a_burst_that_fills_the_limiter_never_locks_the_real_user_out_sec_57() {
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_table_size = 100;
+        s.login.limit_per_ip = 2;
+        s.login.limit_per_user = 1;
+        s.login.limit_per_user_global = 1;
+    })
+    .await;
+    let password_client = app.create_client(&["--grant-type", "password"]);
+    let attempt = |address: String, username: String| {
+        let app = &app;
+        let password_client = &password_client;
+        async move {
+            app.http
+                .post(app.url("/token"))
+                .basic_auth(&password_client.id, Some(&password_client.secret))
+                .header("x-forwarded-for", address)
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", "wrong password"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let addresses: Vec<String> = (0..120)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("10.{}.{}.7", i / 250, i % 250)
+            } else {
+                format!("2001:db8:1:{i:x}::1")
+            }
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for round in 0..3 {
+        let batch = addresses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| attempt(a.clone(), format!("made-up-{round}-{i}@burst.test")));
+        for status in futures_util::future::join_all(batch).await {
+            *statuses.entry(status).or_default() += 1;
+        }
+    }
+    assert_eq!(statuses.values().sum::<usize>(), 360);
+    assert!(
+        statuses.get(&400).copied().unwrap_or(0) >= 100,
+        "the burst was counted: {statuses:?}"
+    );
+    assert!(
+        statuses.get(&429).copied().unwrap_or(0) > 0,
+        "and limited: {statuses:?}"
+    );
+
+    let (status, _, error) = app
+        .password_attempt(&password_client, PASSWORD, Some("198.51.100.200"))
+        .await;
+    assert_eq!(
+        status, 200,
+        "the real user on the password grant: {error:?}"
+    );
+    let browser = Browser::new(&app);
+    let page = page_sign_in(&browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(
+        page.status, 303,
+        "the real user on the login page: {}",
+        page.body
+    );
+    // And the limiter still limits: a new address gets its two attempts, then waits.
+    let fresh = "192.0.2.77".to_string();
+    for n in 0..2 {
+        let status = attempt(fresh.clone(), format!("late-{n}@burst.test")).await;
+        assert_eq!(status, 400);
+    }
+    assert_eq!(attempt(fresh, "late-2@burst.test".into()).await, 429);
+}
