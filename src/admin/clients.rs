@@ -16,6 +16,7 @@ pub struct ClientInput {
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
     pub skip_consent: bool,
+    pub require_organization: bool,
 }
 
 impl ClientInput {
@@ -48,6 +49,7 @@ pub struct CreatedClient {
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
     pub skip_consent: bool,
+    pub require_organization: bool,
 }
 
 impl Admin {
@@ -72,6 +74,7 @@ impl Admin {
             grant_types: spec.grant_types.clone(),
             allowed_scopes: spec.scopes.iter().map(str::to_owned).collect(),
             skip_consent: spec.skip_consent,
+            require_organization: input.require_organization,
         };
         let row = new.clone();
         self.store
@@ -91,6 +94,7 @@ impl Admin {
                 .collect(),
             scopes: new.allowed_scopes,
             skip_consent: new.skip_consent,
+            require_organization: new.require_organization,
         })
     }
 }

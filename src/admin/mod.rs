@@ -1,10 +1,12 @@
-//! Administrative services: users, clients, migrations. The command line calls them today and
+//! Administrative services: users, clients, roles and organizations, migrations. The command line calls them today and
 //! the admin REST API next; every input is validated before anything is written.
 
 mod clients;
+mod roles;
 mod users;
 
 pub use clients::{ClientInput, CreatedClient};
+pub use roles::{MembershipRef, RoleRef};
 pub use users::{Changed, NewUserInput, UserRef, ValidNewUser, no_user as users_no_user};
 
 use crate::auth::end_all::EndAll;

@@ -162,7 +162,7 @@ pub fn no_user(email: &Email) -> AdminError {
     AdminError::NotFound(format!("no user with email {}", email.as_str()))
 }
 
-fn validate_name(name: &str) -> Result<String, AdminError> {
+pub(super) fn validate_name(name: &str) -> Result<String, AdminError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AdminError::invalid(
@@ -173,7 +173,7 @@ fn validate_name(name: &str) -> Result<String, AdminError> {
     Ok(name.to_owned())
 }
 
-fn validate_role(role: &str) -> Result<(), AdminError> {
+pub(super) fn validate_role(role: &str) -> Result<(), AdminError> {
     let ok = !role.is_empty()
         && role.len() <= 64
         && role

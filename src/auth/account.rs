@@ -58,10 +58,8 @@ impl PasswordChange {
         user: &User,
         request: ChangeRequest<'_>,
     ) -> Result<User, ChangeError> {
-        let context = [user.email.as_str(), user.name.as_deref().unwrap_or("")];
-        // Checked first: a new password that cannot be accepted costs no hashing.
-        let new = Password::parse_new(request.new, &context)
-            .map_err(|e| ChangeError::Weak(e.to_string()))?;
+        // The current password first, under the sign-in limits (every attempt counts per IP):
+        // the strength check below costs CPU, and only a caller who knows the password gets it.
         let signed_in = self
             .sign_in
             .sign_in(
@@ -79,6 +77,17 @@ impl PasswordChange {
         if signed_in.id != user.id {
             return Err(ChangeError::WrongPassword);
         }
+        let context = [user.email.clone(), user.name.clone().unwrap_or_default()];
+        let new = tokio::task::spawn_blocking(move || {
+            Password::parse_new(request.new, &[context[0].as_str(), context[1].as_str()])
+        })
+        .await
+        .map_err(|e| {
+            ChangeError::Store(StoreError::Unexpected(anyhow::anyhow!(
+                "checking the new password: {e}"
+            )))
+        })?
+        .map_err(|e| ChangeError::Weak(e.to_string()))?;
         let hash = self.passwords.hash(new).await.map_err(|e| {
             ChangeError::Store(StoreError::Unexpected(anyhow::anyhow!(
                 "hashing the new password: {e}"

@@ -73,10 +73,12 @@ impl Limiter {
         }
         let user = user_key(username);
         let (network_key, global_key, device_key) = match device {
+            // The device's counter holds `per_user` failures; with that limit off, the global
+            // ceiling's: a device cookie never means fewer limits than none.
             Some(id) => (
                 None,
                 None,
-                (l.per_user > 0).then(|| format!("login-device:{id}")),
+                (l.per_user > 0 || l.per_user_global > 0).then(|| format!("login-device:{id}")),
             ),
             None => (
                 (l.per_user > 0).then(|| format!("{user}@{}", network(ip))),
@@ -84,9 +86,14 @@ impl Limiter {
                 None,
             ),
         };
+        let device_limit = if l.per_user > 0 {
+            l.per_user
+        } else {
+            l.per_user_global
+        };
         for (key, limit) in [
             (&network_key, l.per_user),
-            (&device_key, l.per_user),
+            (&device_key, device_limit),
             (&global_key, l.per_user_global),
         ] {
             if let Some(key) = key {

@@ -6,6 +6,7 @@ use super::AuthError;
 use super::device::DeviceCookies;
 use super::password::{PasswordHasher, Verified};
 use super::rate_limit::Limiter;
+use super::secrets::stamp_digest;
 use crate::domain::{Email, Password};
 use crate::store::{self, Store, StoreError, User};
 use std::net::IpAddr;
@@ -49,9 +50,10 @@ impl SignIn {
         }
     }
 
-    /// A device cookie value for a browser where `username` just signed in.
-    pub fn device_cookie(&self, username: &str) -> String {
-        self.devices.issue(username)
+    /// A device cookie value for a browser where `user` just signed in as `username`.
+    pub fn device_cookie(&self, username: &str, user: &User) -> String {
+        self.devices
+            .issue(username, &stamp_digest(&user.security_stamp))
     }
 
     /// Checks `username` (an email) and `password`; the user on success. `device_cookie` is the
@@ -73,20 +75,29 @@ impl SignIn {
         {
             return Err(SignInError::Failed);
         }
-        let device = device_cookie.and_then(|value| self.devices.verify(value, username));
+        // A device cookie's signature is checked without the database; only a good one costs
+        // the user lookup (done before the limits then, and used after them too).
+        let presented = device_cookie.and_then(|value| self.devices.verify(value, username));
+        let mut found = None;
+        let mut device = None;
+        if let Some(presented) = presented {
+            let user = self.find_user(username).await?;
+            if user.as_ref().is_some_and(|u| {
+                self.devices
+                    .stamp_matches(&presented, &stamp_digest(&u.security_stamp))
+            }) {
+                device = Some(presented.id());
+            }
+            found = Some(user);
+        }
         let attempt = self
             .limiter
             .begin(ip, username, device.as_deref())
             .await
             .map_err(SignInError::Limited)?;
-        let user = match Email::parse(username) {
-            Ok(email) => {
-                let normalized = email.normalized();
-                self.store
-                    .run(move |c| store::find_user_by_email(c, &normalized))
-                    .await?
-            }
-            Err(_) => None,
+        let user = match found {
+            Some(user) => user,
+            None => self.find_user(username).await?,
         };
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let verified = self
@@ -101,10 +112,22 @@ impl SignIn {
         self.limiter.succeeded(attempt).await;
         if let Some(hash) = rehash {
             let id = user.id.clone();
+            let verified = user.password_hash.clone().unwrap_or_default();
             self.store
-                .run(move |c| store::update_password_hash(c, &id, &hash))
+                .run(move |c| store::update_password_hash(c, &id, &verified, &hash))
                 .await?;
         }
         Ok(user)
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>, SignInError> {
+        let Ok(email) = Email::parse(username) else {
+            return Ok(None);
+        };
+        let normalized = email.normalized();
+        Ok(self
+            .store
+            .run(move |c| store::find_user_by_email(c, &normalized))
+            .await?)
     }
 }

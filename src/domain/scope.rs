@@ -4,6 +4,9 @@ use std::collections::BTreeSet;
 /// The OpenID Connect scopes, which always exist beside the configured catalogue.
 pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
+/// Permissions that always exist beside the catalogue: the admin API's.
+pub const RESERVED_PERMISSIONS: &[&str] = &["irongate:admin", "irongate:read"];
+
 /// Every scope this deployment knows: the OIDC scopes plus the configured API catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeCatalogue {
@@ -39,6 +42,12 @@ impl ScopeCatalogue {
             .map(|s| s.to_string())
             .chain(self.api.iter().cloned())
             .collect()
+    }
+
+    /// Whether `name` is a permission: an API scope of the catalogue or a reserved one (the
+    /// OIDC scopes are not permissions).
+    pub fn is_permission(&self, name: &str) -> bool {
+        RESERVED_PERMISSIONS.contains(&name) || self.api.iter().any(|s| s == name)
     }
 
     pub fn api(&self) -> &[String] {

@@ -134,6 +134,10 @@ async fn post_password(
         .sign_in(Some(&current), &changed)
         .await
         .on_page()?;
+    // The new stamp voided every device cookie of the user: this browser gets a new one.
+    let device = state
+        .sessions
+        .device_cookie(state.sign_in.device_cookie(&changed.email, &changed));
     Ok(pages::page(
         StatusCode::OK,
         &PasswordPage {
@@ -142,6 +146,6 @@ async fn post_password(
             csrf_token: "",
             changed: true,
         },
-        vec![cookie],
+        vec![cookie, device],
     ))
 }

@@ -221,7 +221,7 @@ pub async fn post_login(
     // This browser has now proved itself for this username (a new cookie at every sign-in).
     let device = state
         .sessions
-        .device_cookie(state.sign_in.device_cookie(username));
+        .device_cookie(state.sign_in.device_cookie(username, &user));
     let request = match after {
         After::Authorize(request) => request,
         After::Account(next) => {

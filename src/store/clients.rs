@@ -17,6 +17,7 @@ struct ClientRow {
     allowed_scopes: String,
     skip_consent: bool,
     created_at: chrono::NaiveDateTime,
+    require_organization: bool,
 }
 
 /// A registered client with its lists decoded.
@@ -32,6 +33,8 @@ pub struct Client {
     pub allowed_scopes: Vec<String>,
     pub skip_consent: bool,
     pub created_at: chrono::NaiveDateTime,
+    /// Users act inside an organization (chosen when they have several).
+    pub require_organization: bool,
 }
 
 /// A client to register; the secret is already hashed.
@@ -46,6 +49,7 @@ pub struct NewClient {
     pub grant_types: Vec<GrantType>,
     pub allowed_scopes: Vec<String>,
     pub skip_consent: bool,
+    pub require_organization: bool,
 }
 
 pub fn insert_client(conn: &mut DbConnection, new: &NewClient) -> Result<(), StoreError> {
@@ -62,6 +66,7 @@ pub fn insert_client(conn: &mut DbConnection, new: &NewClient) -> Result<(), Sto
             clients::allowed_scopes.eq(to_json(&new.allowed_scopes)?),
             clients::skip_consent.eq(new.skip_consent),
             clients::created_at.eq(now()),
+            clients::require_organization.eq(new.require_organization),
         ))
         .execute(conn)?;
     Ok(())
@@ -93,6 +98,7 @@ fn decode(row: ClientRow) -> Result<Client, StoreError> {
         is_public: row.is_public,
         skip_consent: row.skip_consent,
         created_at: row.created_at,
+        require_organization: row.require_organization,
     })
 }
 

@@ -3,6 +3,7 @@
 mod authorization_codes;
 mod clients;
 mod consents;
+mod organizations;
 mod pool;
 mod refresh_tokens;
 mod roles;
@@ -16,13 +17,20 @@ pub use authorization_codes::{
 };
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use consents::{find_consent, save_consent};
+pub use organizations::{
+    Organization, OrganizationListing, add_member, find_organization, insert_organization,
+    is_member, list_organizations, remove_member,
+};
 pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{
     RefreshToken, RevokedJti, delete_expired, find_refresh_token, insert_refresh_token,
     insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens, rotate_refresh_token,
     unexpired_revoked,
 };
-pub use roles::{assign_role, find_user_roles};
+pub use roles::{
+    RoleDef, RoleGraph, RoleListing, RoleRefusal, add_user_role, assign_role, create_role,
+    delete_role, find_user_roles, list_roles, remove_user_role, update_role,
+};
 pub use sessions::{
     Session, delete_expired_sessions, delete_session, delete_user_sessions, find_session,
     replace_session, session_live_by_sid, touch_session,

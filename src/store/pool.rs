@@ -65,7 +65,12 @@ fn existing_only(path: &str) -> String {
         .replace('%', "%25")
         .replace('?', "%3f")
         .replace('#', "%23");
-    format!("file:{escaped}?mode=rw")
+    // An absolute path gets an empty authority (`file:///…`): `file://var/…` would name a host.
+    if escaped.starts_with('/') {
+        format!("file://{escaped}?mode=rw")
+    } else {
+        format!("file:{escaped}?mode=rw")
+    }
 }
 
 /// Which file a path named when a connection opened it. A connection keeps using the file it
@@ -173,11 +178,24 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Conn, Self::Error> {
+        // The file is looked at before and after opening: a connection is tagged only with the
+        // file it certainly opened (one replaced in between is not trusted).
+        let before = self.file_identity();
         let inner = self.open()?;
+        let file = self.file_identity();
+        if let (Some(a), Some(b)) = (&before, &file)
+            && (a.dev, a.ino) != (b.dev, b.ino)
+        {
+            return Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(
+                    "the database file was replaced while it was opened".into(),
+                ),
+            ));
+        }
         Ok(Conn {
             inner,
             broken: false,
-            file: self.file_identity(),
+            file,
         })
     }
 

@@ -30,6 +30,7 @@ diesel::table! {
         allowed_scopes -> Text,
         skip_consent -> Bool,
         created_at -> Timestamp,
+        require_organization -> Bool,
     }
 }
 
@@ -48,6 +49,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> Text,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    role_parents (role_id, parent_id) {
+        role_id -> Text,
+        parent_id -> Text,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (org_id, user_id) {
+        org_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    membership_roles (org_id, user_id, role_id) {
+        org_id -> Text,
+        user_id -> Text,
+        role_id -> Text,
+    }
+}
+
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(membership_roles -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
 
@@ -129,6 +173,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     roles,
     user_roles,
+    role_permissions,
+    role_parents,
+    organizations,
+    memberships,
+    membership_roles,
     refresh_tokens,
     revoked_tokens
 );

@@ -128,14 +128,22 @@ pub fn set_user_active(
 }
 
 /// Stores a new hash of the same password (a transparent parameter upgrade).
+/// Replaces the stored hash with a rehash of the same password, only while the stored one is
+/// still `verified` (the hash the password was just checked against): a sign-in that raced a
+/// password change never puts the old password back.
 pub fn update_password_hash(
     conn: &mut DbConnection,
     user_id: &str,
+    verified: &str,
     hash: &str,
 ) -> Result<(), StoreError> {
-    diesel::update(users::table.find(user_id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
-        .execute(conn)?;
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::password_hash.eq(verified)),
+    )
+    .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -161,7 +169,9 @@ pub fn end_all_sessions_setting(
 ) -> Result<(), StoreError> {
     conn.transaction(|conn| {
         if let Some(hash) = password_hash {
-            update_password_hash(conn, user_id, hash)?;
+            diesel::update(users::table.find(user_id))
+                .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+                .execute(conn)?;
         }
         if deactivate {
             set_user_active(conn, user_id, false, new_stamp)?;

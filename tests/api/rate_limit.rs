@@ -521,3 +521,68 @@ async fn a_burst_that_fills_the_limiter_never_locks_the_real_user_out_sec_57() {
     }
     assert_eq!(attempt(fresh, "late-2@burst.test".into()).await, 429);
 }
+
+/// A device cookie is tied to the user's security stamp: after "log out everywhere" (or a
+/// password change, or a disable) the cookies of every browser stop exempting it, so a cookie
+/// taken by someone who once knew the password is worth nothing after the user recovers. With
+/// `login_limit_per_user = 0` the device's counter takes the global ceiling's limit (a cookie
+/// never means no limit).
+#[tokio::test]
+async fn a_device_cookie_dies_with_the_security_stamp_sec_57() {
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_per_user = 0;
+        s.login.limit_per_user_global = 2;
+        s.login.limit_per_ip = 100;
+    })
+    .await;
+    let password_client = app.create_client(&["--grant-type", "password"]);
+    let browser = Browser::new(&app);
+    let signed_in = page_sign_in(&browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
+    for network in ["203.0.113.1", "203.0.113.2"] {
+        let (status, _, _) = app
+            .password_attempt(&password_client, "wrong password", Some(network))
+            .await;
+        assert_eq!(status, 400);
+    }
+    // The device's own counter holds two failures (the global limit), then waits.
+    for _ in 0..2 {
+        let page = page_sign_in(&browser, &c, "alice@example.com", "wrong password").await;
+        assert_eq!(page.status, 401);
+    }
+    let page = page_sign_in(&browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(page.status, 429, "per_user = 0 is no unlimited pass");
+
+    let fresh = Browser::new(&app);
+    let signed_in = page_sign_in(&fresh, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(signed_in.status, 429, "past the ceiling without a cookie");
+
+    // A browser that earned a cookie before the ceiling, then the stamp changes.
+    let (app, c) = spawn_pages_app_with(|s| {
+        s.login.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        s.login.limit_per_user_global = 2;
+        s.login.limit_per_ip = 100;
+    })
+    .await;
+    let password_client = app.create_client(&["--grant-type", "password"]);
+    let browser = Browser::new(&app);
+    assert_eq!(
+        page_sign_in(&browser, &c, "alice@example.com", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    for network in ["203.0.113.1", "203.0.113.2"] {
+        app.password_attempt(&password_client, "wrong password", Some(network))
+            .await;
+    }
+    app.env
+        .cli(
+            &["user", "logout-all", "--email", "alice@example.com"],
+            None,
+        )
+        .json();
+    let page = page_sign_in(&browser, &c, "alice@example.com", PASSWORD).await;
+    assert_eq!(page.status, 429, "the old stamp's cookie no longer exempts");
+}

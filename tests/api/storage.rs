@@ -95,8 +95,13 @@ fn users_round_trip_and_are_unique_in_any_case() {
     store
         .with_conn(|c| store::set_user_active(c, &new.id, false, "stamp-2"))
         .unwrap();
+    let old_hash = new.password_hash.clone().unwrap_or_default();
+    // A rehash applies only over the hash that was verified (a raced change is never undone).
     store
-        .with_conn(|c| store::update_password_hash(c, &new.id, "$argon2id$new"))
+        .with_conn(|c| store::update_password_hash(c, &new.id, "$argon2id$other", "$argon2id$x"))
+        .unwrap();
+    store
+        .with_conn(|c| store::update_password_hash(c, &new.id, &old_hash, "$argon2id$new"))
         .unwrap();
     let changed = store
         .with_conn(|c| store::find_user_by_id(c, &new.id))
@@ -126,6 +131,7 @@ fn clients_round_trip() {
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         allowed_scopes: vec!["openid".into(), "users:read".into()],
         skip_consent: true,
+        require_organization: false,
     };
     store.with_conn(|c| store::insert_client(c, &new)).unwrap();
     let found = store
