@@ -30,6 +30,7 @@ mod rate_limit;
 mod redis_faults;
 mod refresh;
 mod revocation;
+mod roles;
 mod sessions;
 mod storage;
 mod token;
