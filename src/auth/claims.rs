@@ -24,6 +24,28 @@ pub struct AccessClaims {
     pub sst: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// The user's effective global roles, sorted (omitted when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The user's effective permissions that are also in `scope`, sorted (omitted when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// The active organization, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// The user's effective roles inside the active organization, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub org_roles: Vec<String>,
+}
+
+/// What a user may do, as a token carries it: computed at issuance from the database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Authorization {
+    pub roles: Vec<String>,
+    /// Already narrowed to the token's granted scope.
+    pub permissions: Vec<String>,
+    pub org_id: Option<String>,
+    pub org_roles: Vec<String>,
 }
 
 /// What kind of token a presented string is, by its form.

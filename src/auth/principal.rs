@@ -48,6 +48,19 @@ impl Principal {
         }
     }
 
+    /// The authorization the credential carries: effective roles, permissions, the active
+    /// organization and the roles there.
+    pub fn authorization(&self) -> super::claims::Authorization {
+        match self.credential() {
+            Credential::AccessToken(c) => super::claims::Authorization {
+                roles: c.roles.clone(),
+                permissions: c.permissions.clone(),
+                org_id: c.org_id.clone(),
+                org_roles: c.org_roles.clone(),
+            },
+        }
+    }
+
     /// Whether the credential grants `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         match self.credential() {

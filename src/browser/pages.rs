@@ -176,6 +176,7 @@ pub fn describe_scope(name: &str) -> String {
         "profile" => "See your name".into(),
         "email" => "See your email address and whether it is verified".into(),
         "offline_access" => "Keep access while you are not using it".into(),
+        "roles" => "See your roles".into(),
         "admin" => "Administer this service with your account".into(),
         other => match other.split_once(':') {
             Some((resource, "read")) => format!("Read {resource} on your behalf"),

@@ -79,7 +79,7 @@ impl ClientSpec {
         }
         let grant_types = parse_grants(grant_types, public)?;
         let scopes = if scopes.is_empty() {
-            Scopes::from_names(super::OIDC_SCOPES.iter().copied(), catalogue)?
+            Scopes::from_names(super::DEFAULT_CLIENT_SCOPES.iter().copied(), catalogue)?
         } else {
             Scopes::from_names(scopes.iter().map(String::as_str), catalogue)?
         };

@@ -11,7 +11,7 @@ pub use client_spec::{ClientSpec, GrantType};
 pub use email::Email;
 pub use password::{Password, normalize as normalize_password};
 pub use redirect_uri::RedirectUri;
-pub use scope::{OIDC_SCOPES, ScopeCatalogue, Scopes};
+pub use scope::{DEFAULT_CLIENT_SCOPES, OIDC_SCOPES, RESERVED_PERMISSIONS, ScopeCatalogue, Scopes};
 
 /// A validation failure: the message says what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,8 +1,12 @@
 use super::Invalid;
 use std::collections::BTreeSet;
 
-/// The OpenID Connect scopes, which always exist beside the configured catalogue.
-pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+/// The OpenID Connect scopes, which always exist beside the configured catalogue (`roles`:
+/// the user's roles in ID tokens and userinfo).
+pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access", "roles"];
+
+/// The scopes a client gets when `client create` names none.
+pub const DEFAULT_CLIENT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 /// Permissions that always exist beside the catalogue: the admin API's.
 pub const RESERVED_PERMISSIONS: &[&str] = &["irongate:admin", "irongate:read"];
@@ -24,15 +28,22 @@ impl ScopeCatalogue {
                     "invalid scope name {name:?}: use printable ASCII without spaces, quotes or backslashes"
                 )));
             }
-            if !OIDC_SCOPES.contains(&name.as_str()) && seen.insert(name.clone()) {
+            if !OIDC_SCOPES.contains(&name.as_str())
+                && !RESERVED_PERMISSIONS.contains(&name.as_str())
+                && seen.insert(name.clone())
+            {
                 out.push(name);
             }
         }
         Ok(Self { api: out })
     }
 
+    /// Whether `scope` exists: an OIDC scope, an API scope, or a reserved permission (valid,
+    /// but not advertised in discovery).
     pub fn contains(&self, scope: &str) -> bool {
-        OIDC_SCOPES.contains(&scope) || self.api.iter().any(|s| s == scope)
+        OIDC_SCOPES.contains(&scope)
+            || RESERVED_PERMISSIONS.contains(&scope)
+            || self.api.iter().any(|s| s == scope)
     }
 
     /// All scopes, OIDC first, in a stable order (for discovery's `scopes_supported`).

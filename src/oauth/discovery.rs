@@ -71,7 +71,11 @@ impl Metadata {
                 "at_hash",
                 "email",
                 "email_verified",
-                "name"
+                "name",
+                "roles",
+                "permissions",
+                "org_id",
+                "org_roles"
             ]),
         );
         Self {

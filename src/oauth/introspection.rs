@@ -44,7 +44,7 @@ impl Introspection {
         match self.access.verify(token, false).await {
             Ok(v) => {
                 let c = v.claims;
-                Ok(json!({
+                let mut answer = json!({
                     "active": true,
                     "token_type": "Bearer",
                     "token_use": "access_token",
@@ -56,7 +56,23 @@ impl Introspection {
                     "iss": c.iss,
                     "aud": c.aud,
                     "jti": c.jti,
-                }))
+                });
+                // The authorization claims, as the token carries them (omitted when empty).
+                if let Value::Object(map) = &mut answer {
+                    for (key, list) in [
+                        ("roles", c.roles),
+                        ("permissions", c.permissions),
+                        ("org_roles", c.org_roles),
+                    ] {
+                        if !list.is_empty() {
+                            map.insert(key.into(), json!(list));
+                        }
+                    }
+                    if let Some(org) = c.org_id {
+                        map.insert("org_id".into(), json!(org));
+                    }
+                }
+                Ok(answer)
             }
             Err(Rejected::Invalid(_)) => Ok(inactive()),
             Err(Rejected::Unavailable) => Err(OAuthError::unavailable()),

@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, OAuthError};
 use super::tokens::{IdClaims, Subject, TokenId, at_hash, issue_access_token, sign_id_token};
-use crate::auth::claims::AccessClaims;
+use crate::auth::claims::{AccessClaims, Authorization};
 use crate::auth::revocations::{Revocations, RevokeError};
 use crate::auth::secrets::{self, stamp_digest};
 use crate::config::Settings;
@@ -100,6 +100,7 @@ impl Issuer {
             &client.id,
             &scope,
             TokenId::new(),
+            Authorization::default(),
         )
         .map_err(signing_failed)?;
         Ok(TokenResponse {
@@ -112,6 +113,32 @@ impl Issuer {
         })
     }
 
+    /// What `user_id` may do, for a token granted `scopes`: effective roles (globally and in
+    /// `org_id`), and their permissions narrowed to the granted scope — a client delegated
+    /// `posts:read` never carries `posts:write`, whoever the user is. One query.
+    pub async fn authorization(
+        &self,
+        user_id: &str,
+        org_id: Option<String>,
+        scopes: &Scopes,
+    ) -> Result<Authorization, OAuthError> {
+        let (user, org) = (user_id.to_owned(), org_id.clone());
+        let access = self
+            .store
+            .run(move |c| store::effective_access(c, &user, org.as_deref()))
+            .await?;
+        Ok(Authorization {
+            roles: access.roles,
+            permissions: access
+                .permissions
+                .into_iter()
+                .filter(|p| scopes.contains(p))
+                .collect(),
+            org_id,
+            org_roles: access.org_roles,
+        })
+    }
+
     /// A user's access token, and an ID token when `openid` is granted.
     pub fn user_tokens(
         &self,
@@ -119,6 +146,7 @@ impl Issuer {
         user: &User,
         scopes: &Scopes,
         auth_time: i64,
+        authz: Authorization,
         mut extra: IdExtra,
     ) -> Result<UserTokens, OAuthError> {
         let subject = Subject {
@@ -135,6 +163,7 @@ impl Issuer {
             &client.id,
             &scope,
             access,
+            authz,
         )
         .map_err(signing_failed)?;
         let id_token = if scopes.contains("openid") {
@@ -302,6 +331,10 @@ fn id_claims(
         } else {
             None
         },
+        org_id: access.org_id.clone(),
+        roles: scopes.contains("roles").then(|| access.roles.clone()),
+        org_roles: (scopes.contains("roles") && access.org_id.is_some())
+            .then(|| access.org_roles.clone()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! JWT access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2), signed RS256.
 
-use crate::auth::claims::{ACCESS_TOKEN_TYP, AccessClaims};
+use crate::auth::claims::{ACCESS_TOKEN_TYP, AccessClaims, Authorization};
 use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
 use crate::keys::{KeyError, KeyStore};
@@ -31,6 +31,15 @@ pub struct IdClaims {
     pub email_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The active organization, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// With the `roles` scope: the effective global roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// With the `roles` scope and an active organization: the effective roles there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_roles: Option<Vec<String>>,
 }
 
 /// Who a token is for.
@@ -71,6 +80,7 @@ pub fn issue_access_token(
     client_id: &str,
     scope: &str,
     id: TokenId,
+    authz: Authorization,
 ) -> Result<(String, AccessClaims), KeyError> {
     let claims = AccessClaims {
         iss: settings.server.issuer.clone(),
@@ -83,6 +93,10 @@ pub fn issue_access_token(
         scope: scope.to_owned(),
         sst: subject.security_stamp.map(stamp_digest),
         auth_time: subject.auth_time,
+        roles: authz.roles,
+        permissions: authz.permissions,
+        org_id: authz.org_id,
+        org_roles: authz.org_roles,
     };
     Ok((keys.sign(ACCESS_TOKEN_TYP, &claims)?, claims))
 }

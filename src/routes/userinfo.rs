@@ -66,6 +66,8 @@ async fn userinfo(state: &AppState, caller: Principal) -> Result<HttpResponse, A
         return Err(BearerError::insufficient_scope("openid").into());
     }
     let (with_email, with_profile) = (caller.has_scope("email"), caller.has_scope("profile"));
+    let with_roles = caller.has_scope("roles");
+    let authz = caller.authorization();
     let user = state.principals.current_user(caller).await?;
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), user.id.into());
@@ -75,6 +77,16 @@ async fn userinfo(state: &AppState, caller: Principal) -> Result<HttpResponse, A
     }
     if with_profile && let Some(name) = user.name {
         body.insert("name".into(), name.into());
+    }
+    // The same authorization claims as the ID token: as issued with the access token.
+    if let Some(org) = authz.org_id.as_ref() {
+        body.insert("org_id".into(), org.clone().into());
+    }
+    if with_roles {
+        body.insert("roles".into(), authz.roles.into());
+        if authz.org_id.is_some() {
+            body.insert("org_roles".into(), authz.org_roles.into());
+        }
     }
     Ok(no_store(HttpResponse::Ok()).json(body))
 }

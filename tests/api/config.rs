@@ -147,6 +147,7 @@ async fn env_overrides_toml_overrides_defaults_in_the_running_server() {
             "profile",
             "email",
             "offline_access",
+            "roles",
             "reports:read"
         ]),
         "the file beats the defaults"

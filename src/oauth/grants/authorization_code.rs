@@ -65,9 +65,10 @@ impl TokenEndpoint {
             sid: code.session_id.clone(),
             access,
         };
-        let issued = self
-            .issuer
-            .user_tokens(client, &user, &scopes, code.auth_time, extra)?;
+        let authz = self.issuer.authorization(&user.id, None, &scopes).await?;
+        let issued =
+            self.issuer
+                .user_tokens(client, &user, &scopes, code.auth_time, authz, extra)?;
         let refresh_token = if planned.family_id.is_some() {
             let start = FamilyStart {
                 family_id: planned.family_id,

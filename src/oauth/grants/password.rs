@@ -24,9 +24,10 @@ impl TokenEndpoint {
             .await
             .map_err(refused)?;
         let now = chrono::Utc::now().timestamp();
-        let issued = self
-            .issuer
-            .user_tokens(client, &user, &scopes, now, IdExtra::default())?;
+        let authz = self.issuer.authorization(&user.id, None, &scopes).await?;
+        let issued =
+            self.issuer
+                .user_tokens(client, &user, &scopes, now, authz, IdExtra::default())?;
         let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
             let start = FamilyStart {
                 family_id: None,

@@ -48,11 +48,14 @@ impl TokenEndpoint {
             return Err(invalid());
         }
         let scopes = self.narrowed_scopes(client, &row, form)?;
+        // Roles and memberships are read again: a change reaches tokens at the next refresh.
+        let authz = self.issuer.authorization(&user.id, None, &scopes).await?;
         let issued = self.issuer.user_tokens(
             client,
             &user,
             &scopes,
             row.auth_time,
+            authz,
             // OpenID Connect Core §12.2: the same session as the original ID token; no nonce.
             IdExtra {
                 nonce: None,
