@@ -55,6 +55,8 @@ pub struct FamilyStart<'a> {
     pub auth_time: i64,
     pub session_id: Option<String>,
     pub access: &'a AccessClaims,
+    /// The organization the family acts in.
+    pub org_id: Option<String>,
 }
 
 /// Signs and stores what the grants hand out.
@@ -224,6 +226,7 @@ impl Issuer {
             access_jti: start.access.jti.clone(),
             access_exp: start.access.exp,
             session_id: start.session_id,
+            org_id: start.org_id,
         };
         let family = row.family_id.clone();
         let stored = match start.code_hash {

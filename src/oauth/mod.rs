@@ -11,6 +11,7 @@ pub mod grants;
 pub mod interaction;
 pub mod introspection;
 pub mod issue;
+pub mod organization;
 pub mod redirect;
 pub mod reuse;
 pub mod revocation;

@@ -19,7 +19,7 @@ pub use clients::{Client, NewClient, find_client, insert_client};
 pub use consents::{find_consent, save_consent};
 pub use organizations::{
     Organization, OrganizationListing, add_member, find_organization, insert_organization,
-    is_member, list_organizations, remove_member,
+    is_member, list_organizations, remove_member, user_organizations,
 };
 pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{

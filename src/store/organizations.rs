@@ -93,7 +93,7 @@ pub fn add_member(
     user_id: &str,
     roles: &[String],
 ) -> Result<Result<Vec<String>, RoleRefusal>, StoreError> {
-    conn.transaction(|c| {
+    super::roles::locked(conn, |c| {
         let ids = match role_ids(c, roles)? {
             Ok(ids) => ids,
             Err(refusal) => return Ok(Err(refusal)),
@@ -127,4 +127,17 @@ pub fn remove_member(
     )
     .execute(conn)?
         > 0)
+}
+
+/// The organizations the user is a member of, by slug.
+pub fn user_organizations(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<Vec<Organization>, StoreError> {
+    Ok(memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select(Organization::as_select())
+        .order(organizations::slug.asc())
+        .load(conn)?)
 }

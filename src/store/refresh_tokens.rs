@@ -25,6 +25,8 @@ pub struct RefreshToken {
     pub access_exp: i64,
     /// The browser session the family began in (`sid`); None for the password grant.
     pub session_id: Option<String>,
+    /// The organization the family acts in, if any.
+    pub org_id: Option<String>,
 }
 
 /// A revoked access token: its id and when it would have expired anyway.

@@ -170,21 +170,31 @@ impl RoleGraph {
     }
 }
 
-/// Runs `f` in a transaction that holds the write lock from its start.
-fn locked<T>(
+/// Runs `f` in a transaction that holds the write lock from its start: `BEGIN IMMEDIATE` on
+/// SQLite (a deferred transaction that reads, then writes, fails at once with "database is
+/// locked" when another connection wrote in between), a table lock on PostgreSQL.
+pub(super) fn locked<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        conn.batch_execute("BEGIN IMMEDIATE")?;
+        return match f(conn) {
+            Ok(value) => match conn.batch_execute("COMMIT") {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        };
+    }
     conn.transaction(|c| {
-        match c {
-            DbConnection::Pg(pg) => {
-                pg.batch_execute("LOCK TABLE role_parents IN SHARE ROW EXCLUSIVE MODE")?
-            }
-            // A write takes SQLite's write lock for the rest of the transaction.
-            DbConnection::Sqlite(lite) => {
-                lite.batch_execute("DELETE FROM role_parents WHERE 1 = 0")?
-            }
-        }
+        c.batch_execute("LOCK TABLE role_parents IN SHARE ROW EXCLUSIVE MODE")?;
         f(c)
     })
 }
@@ -347,7 +357,7 @@ pub fn add_user_role(
     name: &str,
     org_id: Option<&str>,
 ) -> Result<Result<(), RoleRefusal>, StoreError> {
-    conn.transaction(|c| {
+    locked(conn, |c| {
         let Some(role) = role_id(c, name)? else {
             return Ok(Err(RoleRefusal::Unknown(name.to_owned())));
         };
@@ -386,7 +396,7 @@ pub fn remove_user_role(
     name: &str,
     org_id: Option<&str>,
 ) -> Result<Result<(), RoleRefusal>, StoreError> {
-    conn.transaction(|c| {
+    locked(conn, |c| {
         let Some(role) = role_id(c, name)? else {
             return Ok(Err(RoleRefusal::Unknown(name.to_owned())));
         };

@@ -111,6 +111,7 @@ diesel::table! {
         access_jti -> Text,
         access_exp -> BigInt,
         session_id -> Nullable<Text>,
+        org_id -> Nullable<Text>,
     }
 }
 

@@ -71,6 +71,7 @@ impl TokenEndpoint {
                 .user_tokens(client, &user, &scopes, code.auth_time, authz, extra)?;
         let refresh_token = if planned.family_id.is_some() {
             let start = FamilyStart {
+                org_id: None,
                 family_id: planned.family_id,
                 code_hash: Some(hash),
                 client,

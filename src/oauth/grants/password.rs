@@ -6,6 +6,7 @@ use crate::auth::sign_in::SignInError;
 use crate::domain::GrantType;
 use crate::oauth::error::{ErrorCode, OAuthError, Reason};
 use crate::oauth::issue::{FamilyStart, IdExtra, TokenResponse};
+use crate::oauth::organization::{self, Choice};
 use crate::store::Client;
 
 impl TokenEndpoint {
@@ -23,13 +24,40 @@ impl TokenEndpoint {
             .sign_in(req.client_ip, &username, password, None)
             .await
             .map_err(refused)?;
+        let org_id =
+            match organization::choose(&self.store, client, &user.id, form.get("organization"))
+                .await?
+            {
+                Choice::None => None,
+                Choice::Chosen(org) => Some(org.id),
+                Choice::NotMember => {
+                    return Err(OAuthError::invalid_grant(
+                        "the user is not a member of that organization",
+                    ));
+                }
+                Choice::NoMembership => {
+                    return Err(OAuthError::invalid_grant(
+                        "this client requires an organization, and the user is a member of none",
+                    ));
+                }
+                // No page to choose on: the request must say.
+                Choice::Choose(_) => {
+                    return Err(OAuthError::invalid_request(
+                        "organization is required: the user is a member of several",
+                    ));
+                }
+            };
         let now = chrono::Utc::now().timestamp();
-        let authz = self.issuer.authorization(&user.id, None, &scopes).await?;
+        let authz = self
+            .issuer
+            .authorization(&user.id, org_id.clone(), &scopes)
+            .await?;
         let issued =
             self.issuer
                 .user_tokens(client, &user, &scopes, now, authz, IdExtra::default())?;
         let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
             let start = FamilyStart {
+                org_id,
                 family_id: None,
                 code_hash: None,
                 client,

@@ -7,6 +7,7 @@ use crate::domain::Scopes;
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{IdExtra, TokenResponse};
+use crate::oauth::organization::{self, Choice};
 use crate::oauth::tokens::TokenId;
 use crate::store::{self, Client, RefreshToken};
 
@@ -48,8 +49,12 @@ impl TokenEndpoint {
             return Err(invalid());
         }
         let scopes = self.narrowed_scopes(client, &row, form)?;
+        let org_id = self.family_organization(client, &row, form).await?;
         // Roles and memberships are read again: a change reaches tokens at the next refresh.
-        let authz = self.issuer.authorization(&user.id, None, &scopes).await?;
+        let authz = self
+            .issuer
+            .authorization(&user.id, org_id.clone(), &scopes)
+            .await?;
         let issued = self.issuer.user_tokens(
             client,
             &user,
@@ -71,6 +76,7 @@ impl TokenEndpoint {
             revoked_at: None,
             access_jti: issued.claims.jti.clone(),
             access_exp: issued.claims.exp,
+            org_id,
             ..row.clone()
         };
         let spent = row.token_hash.clone();
@@ -84,6 +90,41 @@ impl TokenEndpoint {
             return Err(invalid());
         }
         Ok(self.issuer.respond(issued, Some(token)))
+    }
+
+    /// The organization the successor acts in: the family's, while the user is still a member
+    /// there; or, for a first-party (`--skip-consent`) client, the one `organization` names
+    /// (CONTRACT "Choosing the organization").
+    async fn family_organization(
+        &self,
+        client: &Client,
+        row: &RefreshToken,
+        form: &Form,
+    ) -> Result<Option<String>, OAuthError> {
+        if let Some(requested) = form.get("organization") {
+            if !client.skip_consent {
+                return Err(OAuthError::invalid_request(
+                    "only a first-party client may switch the organization on a refresh",
+                ));
+            }
+            return match organization::choose(&self.store, client, &row.user_id, Some(requested))
+                .await?
+            {
+                Choice::Chosen(org) => Ok(Some(org.id)),
+                _ => Err(OAuthError::invalid_grant(
+                    "the user is not a member of that organization",
+                )),
+            };
+        }
+        match &row.org_id {
+            Some(org) if organization::still_member(&self.store, org, &row.user_id).await? => {
+                Ok(Some(org.clone()))
+            }
+            Some(_) => Err(OAuthError::invalid_grant(
+                "the user is no longer a member of this token's organization",
+            )),
+            None => Ok(None),
+        }
     }
 
     /// The original grant, less anything the client may no longer have or the catalogue no
