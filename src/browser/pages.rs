@@ -54,6 +54,21 @@ pub struct ConsentPage<'a> {
     pub request: &'a str,
 }
 
+/// An organization on the chooser page.
+pub struct OrganizationItem {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "organization.html")]
+pub struct OrganizationPage<'a> {
+    pub client_name: &'a str,
+    pub organizations: Vec<OrganizationItem>,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {

@@ -65,6 +65,16 @@ impl Params {
     }
 }
 
+impl Params {
+    /// The same request with `key` set to `value` (replacing any value it had).
+    pub fn with(&self, key: &str, value: &str) -> Self {
+        let mut out: Vec<(String, String)> =
+            self.0.iter().filter(|(k, _)| k != key).cloned().collect();
+        out.push((key.to_owned(), value.to_owned()));
+        Self(out)
+    }
+}
+
 #[derive(Debug)]
 pub struct Repeated(pub String);
 
@@ -100,6 +110,8 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     pub id_token_hint: Option<String>,
     pub login_hint: Option<String>,
+    /// The organization the user acts in (an id or a slug), when the request names one.
+    pub organization: Option<String>,
     /// The request as received, for the forms that carry it through sign-in and consent.
     pub params: Params,
 }
@@ -200,6 +212,9 @@ pub fn validate(
         .filter(|h| h.len() <= 320)
         .map(str::to_owned);
     let redirect_uri_explicit = one("redirect_uri")?.is_some();
+    let organization = one("organization")?
+        .filter(|o| o.len() <= 200)
+        .map(str::to_owned);
     Ok(AuthorizationRequest {
         client,
         target,
@@ -211,6 +226,7 @@ pub fn validate(
         max_age,
         id_token_hint,
         login_hint,
+        organization,
         params,
     })
 }

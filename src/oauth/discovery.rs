@@ -17,6 +17,8 @@ pub mod paths {
     /// The signed-in user's password-change page.
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
     pub const CONSENT: &str = "/consent";
+    /// The organization chooser's form posts here.
+    pub const ORGANIZATION: &str = "/organization";
     pub const END_SESSION: &str = "/logout";
     /// The stylesheet and the form_post script.
     pub const STYLESHEET: &str = "/assets/irongate.css";

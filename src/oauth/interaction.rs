@@ -4,13 +4,14 @@
 
 use super::authorize::{self, AuthorizationRequest, AuthzError, Params, Refusal, Response};
 use super::client_auth::Clients;
+use super::organization::{self, Choice};
 use super::reuse::{Repeated, ReuseWatch};
 use super::tokens::{HintClaims, verify_id_token_hint};
 use crate::auth::secrets;
 use crate::config::Settings;
 use crate::domain::Scopes;
 use crate::keys::KeyStore;
-use crate::store::{self, AuthorizationCode, Store, StoreError};
+use crate::store::{self, AuthorizationCode, Organization, Store, StoreError};
 use std::sync::Arc;
 
 /// Lifetime of an authorization code (RFC 9700 §4.2: short; SEC-23).
@@ -32,6 +33,8 @@ pub enum Step {
     Respond(Response),
     /// Show the login page.
     SignIn,
+    /// The client requires an organization and the user has several: show the chooser.
+    ChooseOrganization(Vec<Organization>),
     /// Show the consent page.
     Consent,
     /// Everything is in place: issue the code.
@@ -125,6 +128,28 @@ impl Interaction {
                 Step::SignIn
             });
         };
+        // The organization, once the user is known (CONTRACT "Choosing the organization").
+        match organization::choose(
+            &self.store,
+            &request.client,
+            signed_in.user_id,
+            request.organization.as_deref(),
+        )
+        .await?
+        {
+            Choice::None | Choice::Chosen(_) => {}
+            Choice::Choose(orgs) => {
+                return Ok(if request.prompt.none {
+                    fail(AuthzError::new(
+                        "interaction_required",
+                        "the user must choose an organization",
+                    ))
+                } else {
+                    Step::ChooseOrganization(orgs)
+                });
+            }
+            refused => return Ok(fail(org_refused(&refused))),
+        }
         if request.prompt.consent || !self.consented(request, signed_in.user_id).await? {
             return Ok(if request.prompt.none {
                 fail(AuthzError::new(
@@ -210,6 +235,26 @@ impl Interaction {
         if let Some(nonce) = &request.nonce {
             self.reuse.observe(client_id, Repeated::Nonce, nonce);
         }
+        // Chosen again (a membership may have ended since the pages were shown); the code is
+        // bound to it.
+        let org_id = match organization::choose(
+            &self.store,
+            &request.client,
+            signed_in.user_id,
+            request.organization.as_deref(),
+        )
+        .await?
+        {
+            Choice::None => None,
+            Choice::Chosen(org) => Some(org.id),
+            refused => {
+                return Ok(Response::error(
+                    &request.target,
+                    &self.settings,
+                    &org_refused(&refused),
+                ));
+            }
+        };
         let now = chrono::Utc::now().timestamp();
         let code = secrets::random_token(32);
         let row = AuthorizationCode {
@@ -229,12 +274,27 @@ impl Interaction {
             family_id: None,
             access_jti: None,
             access_exp: None,
+            org_id,
         };
         self.store
             .run(move |c| store::insert_authorization_code(c, &row))
             .await?;
         Ok(Response::code(&request.target, &self.settings, code))
     }
+}
+
+/// The authorization error for an organization that cannot be used (`access_denied`).
+fn org_refused(choice: &Choice) -> AuthzError {
+    AuthzError::new(
+        "access_denied",
+        match choice {
+            Choice::NoMembership => {
+                "this application requires an organization, and the user is a member of none"
+            }
+            Choice::Choose(_) => "the user must choose an organization",
+            _ => "the user is not a member of that organization",
+        },
+    )
 }
 
 /// Whether the sign-in is older than the request's `max_age` allows. `max_age=0` always

@@ -4,8 +4,8 @@
 
 use super::common::read_form_body;
 use super::flow::{
-    LoginFor, LoginForm, OnPage, consent_page, continue_at_authorize, login_page, page_resource,
-    refusal, respond,
+    LoginFor, LoginForm, OnPage, consent_page, continue_at_authorize, login_page,
+    organization_page, page_resource, refusal, respond,
 };
 use crate::browser::session::Current;
 use crate::error::AppError;
@@ -32,6 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ))
     .service(page_resource(
         web::resource(paths::CONSENT).route(web::post().to(super::login::post_consent)),
+        "POST",
+    ))
+    .service(page_resource(
+        web::resource(paths::ORGANIZATION).route(web::post().to(super::login::post_organization)),
         "POST",
     ));
 }
@@ -89,6 +93,10 @@ async fn proceed(
                 cookie.into_iter().collect(),
             ))
         }
+        Step::ChooseOrganization(orgs) => match &current {
+            Some(current) => Ok(organization_page(&request, current, orgs)),
+            None => Err(no_session()),
+        },
         // `decide` asks for consent or a code only when someone is signed in.
         Step::Consent => match &current {
             Some(current) => Ok(consent_page(&request, current)),

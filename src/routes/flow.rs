@@ -2,7 +2,9 @@
 //! pages of an authorization request, authorization responses, and the face their errors
 //! answer with.
 
-use crate::browser::pages::{self, ConsentPage, FormPostPage, LoginPage, ScopeItem};
+use crate::browser::pages::{
+    self, ConsentPage, FormPostPage, LoginPage, OrganizationItem, OrganizationPage, ScopeItem,
+};
 use crate::browser::session::Current;
 use crate::error::{AppError, PageError};
 use crate::oauth::authorize::{AuthorizationRequest, Params, Refusal, Response, ResponseMode};
@@ -143,6 +145,33 @@ pub fn consent_page(request: &AuthorizationRequest, current: &Current) -> HttpRe
                 .map(|s| ScopeItem {
                     name: s.to_owned(),
                     description: pages::describe_scope(s),
+                })
+                .collect(),
+            csrf_token: &csrf,
+            request: &encoded,
+        },
+        vec![],
+    )
+}
+
+/// The organization chooser for `request` (`form#organization`, one button per membership), its
+/// CSRF token bound to the session and the request.
+pub fn organization_page(
+    request: &AuthorizationRequest,
+    current: &Current,
+    organizations: Vec<crate::store::Organization>,
+) -> HttpResponse {
+    let encoded = request.params.encode();
+    let csrf = current.csrf_token("organization", &encoded);
+    pages::page(
+        StatusCode::OK,
+        &OrganizationPage {
+            client_name: &request.client.name,
+            organizations: organizations
+                .into_iter()
+                .map(|o| OrganizationItem {
+                    slug: o.slug,
+                    name: o.name,
                 })
                 .collect(),
             csrf_token: &csrf,

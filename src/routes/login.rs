@@ -293,3 +293,34 @@ pub async fn post_consent(
     };
     Ok(respond(&response, true))
 }
+
+/// The organization chooser's form: the chosen slug joins the request, which goes back to the
+/// authorization endpoint (where the membership is checked like any `organization` parameter).
+pub async fn post_organization(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let c = match checked(&state, &req, payload, "organization").await {
+        Ok(c) => c,
+        Err(stop) => return stop.answer(),
+    };
+    let After::Authorize(request) = c.after else {
+        return Err(PageError::forbidden().into());
+    };
+    if c.current.signed_in().is_none() {
+        return Err(PageError::forbidden().into());
+    }
+    let Some(slug) = c
+        .form
+        .get("organization")
+        .filter(|s| !s.is_empty() && s.len() <= 200)
+    else {
+        return Err(PageError::bad_request("Choose an organization.").into());
+    };
+    Ok(continue_at_authorize(
+        &state,
+        &request.params.with("organization", slug),
+        vec![],
+    ))
+}

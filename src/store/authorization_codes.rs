@@ -28,6 +28,8 @@ pub struct AuthorizationCode {
     pub family_id: Option<String>,
     pub access_jti: Option<String>,
     pub access_exp: Option<i64>,
+    /// The organization chosen at the authorization endpoint, if any.
+    pub org_id: Option<String>,
 }
 
 pub fn insert_authorization_code(

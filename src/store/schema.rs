@@ -140,6 +140,7 @@ diesel::table! {
         family_id -> Nullable<Text>,
         access_jti -> Nullable<Text>,
         access_exp -> Nullable<BigInt>,
+        org_id -> Nullable<Text>,
     }
 }
 

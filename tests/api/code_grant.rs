@@ -37,6 +37,7 @@ async fn store_code(app: &TestApp, spec: Code<'_>) -> String {
         family_id: None,
         access_jti: None,
         access_exp: None,
+        org_id: None,
     };
     // The browser session the code names, alive (a code from an ended session is refused).
     let session = irongate::store::Session {

@@ -65,13 +65,16 @@ impl TokenEndpoint {
             sid: code.session_id.clone(),
             access,
         };
-        let authz = self.issuer.authorization(&user.id, None, &scopes).await?;
+        let authz = self
+            .issuer
+            .authorization(&user.id, code.org_id.clone(), &scopes)
+            .await?;
         let issued =
             self.issuer
                 .user_tokens(client, &user, &scopes, code.auth_time, authz, extra)?;
         let refresh_token = if planned.family_id.is_some() {
             let start = FamilyStart {
-                org_id: None,
+                org_id: code.org_id.clone(),
                 family_id: planned.family_id,
                 code_hash: Some(hash),
                 client,
