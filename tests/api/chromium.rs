@@ -185,6 +185,97 @@ async fn headless_chromium_signs_in_through_the_pages() {
     chrome.close().await.expect("end the WebDriver session");
 }
 
+/// The organization chooser in a real browser (CONTRACT page hook `form#organization`): a user of
+/// two organizations signs in at a `--require-organization` client, clicks one, and the code the
+/// relying party receives carries it.
+#[tokio::test]
+async fn headless_chromium_chooses_an_organization() {
+    if !browser_installed() {
+        return;
+    }
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let app = spawn_app_with(TestEnv::new(), |_| {}).await;
+    app.create_user("alice@example.com", PASSWORD);
+    let ok = |args: &[&str]| app.env.cli(args, None).json();
+    ok(&["org", "create", "--slug", "acme", "--name", "Acme"]);
+    let globex = ok(&["org", "create", "--slug", "globex", "--name", "Globex"]);
+    for org in ["acme", "globex"] {
+        ok(&[
+            "org",
+            "add-member",
+            "--org",
+            org,
+            "--email",
+            "alice@example.com",
+        ]);
+    }
+    let (rp_port, _) = redirect_target().await;
+    let redirect = format!("http://127.0.0.1:{rp_port}/cb");
+    let rp = app.create_client(&[
+        "--redirect-uri",
+        &redirect,
+        "--skip-consent",
+        "--require-organization",
+    ]);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", rp.id.as_str()),
+            ("redirect_uri", redirect.as_str()),
+            ("scope", "openid"),
+            ("state", "org"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let driver = Driver::start().await;
+    let chrome = driver.session().await;
+    chrome
+        .goto(&format!("{}/authorize?{query}", app.address))
+        .await
+        .expect("open /authorize");
+    wait_for(&chrome, "form#login", 10).await;
+    find(&chrome, "form#login input#username")
+        .await
+        .send_keys("alice@example.com")
+        .await
+        .expect("type the email");
+    find(&chrome, "form#login input#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .expect("type the password");
+    click(&chrome, "form#login button[type=submit]").await;
+    wait_for(&chrome, "form#organization", 10).await;
+    click(
+        &chrome,
+        "form#organization button[name=organization][value=globex]",
+    )
+    .await;
+    let landed = wait_for_url(&chrome, &redirect, 10).await;
+    let params: HashMap<String, String> = landed.query_pairs().into_owned().collect();
+    let code = params
+        .get("code")
+        .unwrap_or_else(|| panic!("no code in {landed}"));
+    let (status, _, body) = json_of(
+        app.post_token(
+            Some((&rp.id, &rp.secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect.as_str()),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let access = crate::helpers::claims_of(body["access_token"].as_str().unwrap());
+    assert_eq!(access["org_id"], globex["id"]);
+    chrome.close().await.expect("end the WebDriver session");
+}
+
 /// Whether Chromium and ChromeDriver are installed. When they are not, the test is skipped with a
 /// note, or fails when `CI` or `IRONGATE_REQUIRE_BROWSER` says a browser must be there.
 fn browser_installed() -> bool {

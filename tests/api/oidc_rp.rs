@@ -320,3 +320,112 @@ async fn openidconnect_rp_logs_the_user_out() {
     let page = browser.get(silent.as_str()).await;
     assert_eq!(page.redirect_params()["error"], "login_required");
 }
+
+/// The claims irongate adds to ID tokens for roles and organizations, as an RP declares them to
+/// the crate.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+struct RoleClaims {
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+    #[serde(default)]
+    org_id: Option<String>,
+    #[serde(default)]
+    org_roles: Option<Vec<String>>,
+}
+
+impl openidconnect::AdditionalClaims for RoleClaims {}
+
+type RoleIdToken = openidconnect::IdToken<
+    RoleClaims,
+    openidconnect::core::CoreGenderClaim,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJwsSigningAlgorithm,
+>;
+
+/// CONTRACT "Roles, permissions and organizations": with the `roles` scope and
+/// `organization=acme`, the crate as RP validates an ID token carrying `org_id`, `roles` and
+/// `org_roles` (read through its additional-claims type), and finds `roles` in discovery.
+#[tokio::test]
+async fn openidconnect_rp_receives_org_id_and_roles() {
+    let app = spawn_app().await;
+    app.create_user(EMAIL, PASSWORD);
+    let ok = |args: &[&str]| app.env.cli(args, None).json();
+    ok(&["role", "create", "viewer", "--permission", "posts:read"]);
+    ok(&[
+        "role",
+        "create",
+        "editor",
+        "--permission",
+        "posts:write",
+        "--inherits",
+        "viewer",
+    ]);
+    let acme = ok(&["org", "create", "--slug", "acme", "--name", "Acme"]);
+    ok(&["user", "add-role", "--email", EMAIL, "--role", "viewer"]);
+    ok(&[
+        "org",
+        "add-member",
+        "--org",
+        "acme",
+        "--email",
+        EMAIL,
+        "--role",
+        "editor",
+    ]);
+    let client = app.create_client(&[
+        "--redirect-uri",
+        REDIRECT,
+        "--scope",
+        "openid",
+        "--scope",
+        "roles",
+    ]);
+    let http = http_client();
+    let issuer = IssuerUrl::new(app.address.clone()).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .unwrap();
+    assert!(
+        metadata
+            .scopes_supported()
+            .is_some_and(|s| s.iter().any(|s| s.as_str() == "roles")),
+        "discovery advertises the roles scope"
+    );
+    let rp = discover(&app, &http, &client.id, Some(&client.secret)).await;
+    let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, _, nonce) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("roles".to_owned()))
+        .add_extra_param("organization", "acme")
+        .set_pkce_challenge(pkce_challenge)
+        .url();
+    let browser = Browser::new(&app);
+    let login = browser.get(authorize_url.as_str()).await;
+    let after_login = browser.login(&login, EMAIL, PASSWORD).await;
+    let consent = browser.follow(&after_login).await;
+    let done = browser.consent(&consent, "allow").await;
+    let code = AuthorizationCode::new(done.redirect_params()["code"].clone());
+    let tokens = rp
+        .exchange_code(code)
+        .unwrap()
+        .set_pkce_verifier(pkce_verifier)
+        .request_async(&http)
+        .await
+        .expect("code exchange through the crate");
+    let raw = tokens.id_token().expect("an ID token").to_string();
+    let id_token: RoleIdToken = raw.parse().expect("the crate parses the ID token");
+    let claims = id_token
+        .claims(&rp.id_token_verifier(), &nonce)
+        .expect("the crate accepts the ID token");
+    let extra = claims.additional_claims();
+    assert_eq!(extra.org_id.as_deref(), acme["id"].as_str());
+    assert_eq!(extra.roles.as_deref(), Some(&["viewer".to_owned()][..]));
+    assert_eq!(
+        extra.org_roles.as_deref(),
+        Some(&["editor".to_owned(), "viewer".to_owned()][..])
+    );
+}
