@@ -66,6 +66,8 @@ pub struct Issuer {
     settings: Arc<Settings>,
     store: Store,
     revocations: Revocations,
+    /// The role graph, kept in memory while its version in the database is unchanged.
+    roles: Arc<store::RoleGraphCache>,
 }
 
 impl Issuer {
@@ -80,6 +82,7 @@ impl Issuer {
             settings,
             store,
             revocations,
+            roles: Arc::default(),
         }
     }
 
@@ -117,17 +120,17 @@ impl Issuer {
 
     /// What `user_id` may do, for a token granted `scopes`: effective roles (globally and in
     /// `org_id`), and their permissions narrowed to the granted scope — a client delegated
-    /// `posts:read` never carries `posts:write`, whoever the user is. One query.
+    /// `posts:read` never carries `posts:write`, whoever the user is.
     pub async fn authorization(
         &self,
         user_id: &str,
         org_id: Option<String>,
         scopes: &Scopes,
     ) -> Result<Authorization, OAuthError> {
-        let (user, org) = (user_id.to_owned(), org_id.clone());
+        let (user, org, roles) = (user_id.to_owned(), org_id.clone(), self.roles.clone());
         let access = self
             .store
-            .run(move |c| store::effective_access(c, &user, org.as_deref()))
+            .run(move |c| store::effective_access(c, &roles, &user, org.as_deref()))
             .await?;
         Ok(Authorization {
             roles: access.roles,

@@ -28,9 +28,9 @@ pub use refresh_tokens::{
     unexpired_revoked,
 };
 pub use roles::{
-    EffectiveAccess, RoleDef, RoleGraph, RoleListing, RoleRefusal, add_user_role, assign_role,
-    create_role, delete_role, effective_access, find_user_roles, list_roles, remove_user_role,
-    update_role,
+    EffectiveAccess, RoleDef, RoleGraph, RoleGraphCache, RoleListing, RoleRefusal, add_user_role,
+    assign_role, create_role, delete_role, effective_access, find_user_roles, list_roles,
+    remove_user_role, update_role,
 };
 pub use sessions::{
     Session, delete_expired_sessions, delete_session, delete_user_sessions, find_session,

@@ -5,11 +5,14 @@
 //! PostgreSQL, the write lock on SQLite), so two concurrent updates cannot each pass the cycle
 //! check and together make a cycle.
 
-use super::schema::{membership_roles, role_parents, role_permissions, roles, user_roles};
+use super::schema::{
+    membership_roles, role_graph_version, role_parents, role_permissions, roles, user_roles,
+};
 use super::{DbConnection, StoreError, now};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// A role as the command line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -199,7 +202,26 @@ pub(super) fn locked<T>(
     })
 }
 
+/// Marks the role graph changed (in the writer's transaction): servers reload it.
+fn bump_graph_version(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::update(role_graph_version::table.find(1))
+        .set(role_graph_version::version.eq(role_graph_version::version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The role graph's version: it changes with every change to roles, permissions or parents.
+pub fn graph_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(role_graph_version::table
+        .find(1)
+        .select(role_graph_version::version)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
 fn insert_role_row(conn: &mut DbConnection, id: &str, name: &str) -> Result<(), StoreError> {
+    bump_graph_version(conn)?;
     diesel::insert_into(roles::table)
         .values((
             roles::id.eq(id),
@@ -287,6 +309,7 @@ pub fn update_role(
         if let Some(permissions) = permissions {
             set_permissions(c, &id, permissions)?;
         }
+        bump_graph_version(c)?;
         Ok(Ok(RoleGraph::load(c)?.def(&id)))
     })
 }
@@ -295,7 +318,11 @@ pub fn update_role(
 /// same statement (foreign keys `ON DELETE CASCADE`). False when there was none.
 pub fn delete_role(conn: &mut DbConnection, name: &str) -> Result<bool, StoreError> {
     locked(conn, |c| {
-        Ok(diesel::delete(roles::table.filter(roles::name.eq(name))).execute(c)? > 0)
+        let deleted = diesel::delete(roles::table.filter(roles::name.eq(name))).execute(c)? > 0;
+        if deleted {
+            bump_graph_version(c)?;
+        }
+        Ok(deleted)
     })
 }
 
@@ -502,67 +529,61 @@ pub struct EffectiveAccess {
     pub permissions: BTreeSet<String>,
 }
 
-#[derive(diesel::QueryableByName)]
-struct AccessRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    place: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    permission: Option<String>,
+/// The role graph kept in memory, reloaded only when its version in the database changed (any
+/// node, or the command line, may have changed it).
+#[derive(Default)]
+pub struct RoleGraphCache {
+    current: Mutex<Option<(i64, Arc<RoleGraph>)>>,
 }
 
-/// The recursive walk up the role graph, in one query whatever the depth: the roles given to the
-/// user (`g`) and to their membership in the organization (`o`), then every ancestor, each with
-/// its permissions. UNION (not UNION ALL) keeps the walk finite even on a graph with a cycle.
-const EFFECTIVE_ACCESS: &str = "\
-WITH RECURSIVE given(role_id, place) AS (
-    SELECT role_id, 'g' FROM user_roles WHERE user_id = $1
-  UNION
-    SELECT role_id, 'o' FROM membership_roles WHERE user_id = $1 AND org_id = $2
-), effective(role_id, place) AS (
-    SELECT role_id, place FROM given
-  UNION
-    SELECT role_parents.parent_id, effective.place
-    FROM role_parents JOIN effective ON role_parents.role_id = effective.role_id
-)
-SELECT effective.place AS place, roles.name AS name, role_permissions.permission AS permission
-FROM effective
-JOIN roles ON roles.id = effective.role_id
-LEFT JOIN role_permissions ON role_permissions.role_id = effective.role_id";
+impl RoleGraphCache {
+    /// The graph as of now: one small query while it is unchanged, a reload when it changed.
+    /// (A write between the version's read and the reload only causes one more reload later.)
+    pub fn graph(&self, conn: &mut DbConnection) -> Result<Arc<RoleGraph>, StoreError> {
+        let version = graph_version(conn)?;
+        let lock = |m: &Mutex<Option<(i64, Arc<RoleGraph>)>>| {
+            m.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        };
+        if let Some((cached, graph)) = lock(&self.current)
+            && cached == version
+        {
+            return Ok(graph);
+        }
+        let graph = Arc::new(RoleGraph::load(conn)?);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, graph.clone()));
+        Ok(graph)
+    }
+}
 
-/// A user's effective access, globally and (with `org_id`) inside that organization: one query.
+/// A user's effective access, globally and (with `org_id`) inside that organization: two
+/// queries (the graph's version, the roles given to the user; three with an organization), the
+/// ancestors walked in memory, whatever the depth of the hierarchy.
 pub fn effective_access(
     conn: &mut DbConnection,
+    cache: &RoleGraphCache,
     user_id: &str,
     org_id: Option<&str>,
 ) -> Result<EffectiveAccess, StoreError> {
-    use diesel::sql_types::{Nullable, Text};
-    let rows: Vec<AccessRow> = match conn {
-        DbConnection::Pg(c) => diesel::sql_query(EFFECTIVE_ACCESS)
-            .bind::<Text, _>(user_id)
-            .bind::<Nullable<Text>, _>(org_id)
-            .load(c)?,
-        // SQLite numbers its parameters `?1`, `?2`.
-        DbConnection::Sqlite(c) => diesel::sql_query(EFFECTIVE_ACCESS.replace('$', "?"))
-            .bind::<Text, _>(user_id)
-            .bind::<Nullable<Text>, _>(org_id)
-            .load(c)?,
+    let graph = cache.graph(conn)?;
+    let global: Vec<String> = user_roles::table
+        .filter(user_roles::user_id.eq(user_id))
+        .select(user_roles::role_id)
+        .load(conn)?;
+    let in_org: Vec<String> = match org_id {
+        Some(org) => membership_roles::table
+            .filter(membership_roles::org_id.eq(org))
+            .filter(membership_roles::user_id.eq(user_id))
+            .select(membership_roles::role_id)
+            .load(conn)?,
+        None => Vec::new(),
     };
-    let mut roles = BTreeSet::new();
-    let mut org_roles = BTreeSet::new();
-    let mut permissions = BTreeSet::new();
-    for row in rows {
-        if row.place == "o" {
-            org_roles.insert(row.name);
-        } else {
-            roles.insert(row.name);
-        }
-        permissions.extend(row.permission);
-    }
+    let global = graph.closure(global.iter().map(String::as_str));
+    let in_org = graph.closure(in_org.iter().map(String::as_str));
+    let mut permissions = graph.permissions_of(&global);
+    permissions.extend(graph.permissions_of(&in_org));
     Ok(EffectiveAccess {
-        roles: roles.into_iter().collect(),
-        org_roles: org_roles.into_iter().collect(),
+        roles: graph.names(&global),
+        org_roles: graph.names(&in_org),
         permissions,
     })
 }

@@ -64,6 +64,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    role_graph_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     organizations (id) {
         id -> Text,
         slug -> Text,
@@ -177,6 +184,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     role_permissions,
     role_parents,
+    role_graph_version,
     organizations,
     memberships,
     membership_roles,

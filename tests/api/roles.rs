@@ -527,6 +527,62 @@ mod claims {
         assert_eq!(access["permissions"], json!(["users:read"]));
     }
 
+    /// The server keeps the role graph in memory; every change made elsewhere (here: the
+    /// command line, another process) reaches the next token: a role created by `user create
+    /// --role`, a parent added by `role update`.
+    #[tokio::test]
+    async fn role_changes_from_elsewhere_reach_the_next_token() {
+        let app = spawn_app().await;
+        hierarchy(&app);
+        let c = client(&app, &["posts:read", "posts:write", "users:read"]);
+        sign_in(&app, &c, "posts:read").await;
+        app.env
+            .cli(
+                &["role", "create", "auditor", "--permission", "users:read"],
+                None,
+            )
+            .json();
+        app.env
+            .cli(&["role", "update", "viewer", "--inherits", "auditor"], None)
+            .json();
+        let body = sign_in(&app, &c, "posts:read users:read").await;
+        let access = claims_of(body["access_token"].as_str().unwrap());
+        assert_eq!(
+            access["roles"],
+            json!(["auditor", "editor", "lead", "viewer"])
+        );
+        app.env
+            .cli(
+                &[
+                    "user",
+                    "create",
+                    "--email",
+                    "bob@example.com",
+                    "--role",
+                    "fresh",
+                    "--password-stdin",
+                ],
+                Some(PASSWORD),
+            )
+            .json();
+        let (status, _, body) = json_of(
+            app.post_token(
+                Some((&c.id, &c.secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", "bob@example.com"),
+                    ("password", PASSWORD),
+                    ("scope", "posts:read"),
+                ],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let access = claims_of(body["access_token"].as_str().unwrap());
+        assert_eq!(access["roles"], json!(["fresh"]));
+    }
+
     /// A user with 200 roles in a ten-deep hierarchy still gets a token, with every role (no
     /// truncation, no 500).
     #[tokio::test]

@@ -13,6 +13,14 @@ CREATE TABLE role_parents (
 );
 CREATE INDEX role_parents_parent_id ON role_parents (parent_id);
 
+-- One row: bumped in the transaction of every change to roles, their permissions or parents,
+-- so that servers can keep the role graph in memory and reload it only when it changed.
+CREATE TABLE role_graph_version (
+    id INTEGER PRIMARY KEY NOT NULL,
+    version BIGINT NOT NULL
+);
+INSERT INTO role_graph_version (id, version) VALUES (1, 0);
+
 -- Organizations (tenants) and their members; a membership holds roles of its own.
 CREATE TABLE organizations (
     id TEXT PRIMARY KEY NOT NULL,
