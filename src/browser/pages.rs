@@ -52,6 +52,8 @@ pub struct ConsentPage<'a> {
     pub scopes: Vec<ScopeItem>,
     pub csrf_token: &'a str,
     pub request: &'a str,
+    /// The organization the approval is for (it is part of the request the form carries).
+    pub organization: Option<&'a str>,
 }
 
 /// An organization on the chooser page.

@@ -35,8 +35,8 @@ pub enum Step {
     SignIn,
     /// The client requires an organization and the user has several: show the chooser.
     ChooseOrganization(Vec<Organization>),
-    /// Show the consent page.
-    Consent,
+    /// Show the consent page (naming the organization the approval is for, if any).
+    Consent(Option<Organization>),
     /// Everything is in place: issue the code.
     Issue,
 }
@@ -129,7 +129,7 @@ impl Interaction {
             });
         };
         // The organization, once the user is known (CONTRACT "Choosing the organization").
-        match organization::choose(
+        let org = match organization::choose(
             &self.store,
             &request.client,
             signed_in.user_id,
@@ -137,7 +137,8 @@ impl Interaction {
         )
         .await?
         {
-            Choice::None | Choice::Chosen(_) => {}
+            Choice::None => None,
+            Choice::Chosen(org) => Some(org),
             Choice::Choose(orgs) => {
                 return Ok(if request.prompt.none {
                     fail(AuthzError::new(
@@ -149,7 +150,7 @@ impl Interaction {
                 });
             }
             refused => return Ok(fail(org_refused(&refused))),
-        }
+        };
         if request.prompt.consent || !self.consented(request, signed_in.user_id).await? {
             return Ok(if request.prompt.none {
                 fail(AuthzError::new(
@@ -157,7 +158,7 @@ impl Interaction {
                     "the user must approve this request",
                 ))
             } else {
-                Step::Consent
+                Step::Consent(org)
             });
         }
         Ok(Step::Issue)

@@ -98,8 +98,8 @@ async fn proceed(
             None => Err(no_session()),
         },
         // `decide` asks for consent or a code only when someone is signed in.
-        Step::Consent => match &current {
-            Some(current) => Ok(consent_page(&request, current)),
+        Step::Consent(org) => match &current {
+            Some(current) => Ok(consent_page(&request, current, org.map(|o| o.name))),
             None => Err(no_session()),
         },
         Step::Issue => {

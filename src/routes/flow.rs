@@ -130,7 +130,11 @@ pub fn login_page(
 }
 
 /// The consent page for `request`, its CSRF token bound to the session and the request.
-pub fn consent_page(request: &AuthorizationRequest, current: &Current) -> HttpResponse {
+pub fn consent_page(
+    request: &AuthorizationRequest,
+    current: &Current,
+    organization: Option<String>,
+) -> HttpResponse {
     let encoded = request.params.encode();
     let csrf = current.csrf_token("consent", &encoded);
     let email = current.user.as_ref().map_or("", |u| u.email.as_str());
@@ -149,6 +153,7 @@ pub fn consent_page(request: &AuthorizationRequest, current: &Current) -> HttpRe
                 .collect(),
             csrf_token: &csrf,
             request: &encoded,
+            organization: organization.as_deref(),
         },
         vec![],
     )

@@ -1002,6 +1002,29 @@ mod chooser {
             .await;
         assert_eq!(chosen.status, 303, "{}", chosen.body);
         let consent = browser.follow(&chosen).await;
+        assert!(
+            consent.has("id=\"consent-organization\">Globex<"),
+            "the consent page names the organization: {}",
+            consent.body
+        );
+        // The approval is bound to the request it carries, organization included: the same
+        // token with the organization changed is refused and changes nothing.
+        let request = consent.hidden("request");
+        assert!(request.contains("organization=globex"), "{request}");
+        let swapped = browser
+            .post(
+                "/consent",
+                &[
+                    ("csrf_token", &consent.hidden("csrf_token")),
+                    (
+                        "request",
+                        &request.replace("organization=globex", "organization=acme"),
+                    ),
+                    ("decision", "allow"),
+                ],
+            )
+            .await;
+        assert_eq!(swapped.status, 403);
         let done = browser.consent(&consent, "allow").await;
         let tokens = app.code_tokens(&c, &done).await;
         let access = claims_of(tokens["access_token"].as_str().unwrap());
