@@ -80,7 +80,23 @@ impl Introspection {
     }
 
     async fn refresh_token(&self, client: &Client, token: &str) -> Result<Value, OAuthError> {
-        let Some(row) = self.issuer.find_refresh_token(token).await? else {
+        if token.len() > 512 {
+            return Ok(inactive());
+        }
+        let hash = crate::auth::secrets::hash_secret(token);
+        // The token and its user in one trip to the blocking pool (one pooled connection).
+        let found = self
+            .issuer
+            .store()
+            .run(move |c| {
+                let Some(row) = store::find_refresh_token(c, &hash)? else {
+                    return Ok(None);
+                };
+                let user = store::find_user_by_id(c, &row.user_id)?;
+                Ok(Some((row, user)))
+            })
+            .await?;
+        let Some((row, user)) = found else {
             return Ok(inactive());
         };
         let now = chrono::Utc::now().timestamp();
@@ -91,12 +107,6 @@ impl Introspection {
         {
             return Ok(inactive());
         }
-        let user_id = row.user_id.clone();
-        let user = self
-            .issuer
-            .store()
-            .run(move |c| store::find_user_by_id(c, &user_id))
-            .await?;
         match user {
             Some(u) if u.is_active && stamp_digest(&u.security_stamp) == row.stamp_digest => {
                 Ok(json!({
