@@ -6,7 +6,7 @@ use super::issue::Issuer;
 use crate::auth::access::{AccessVerifier, Rejected};
 use crate::auth::claims::TokenKind;
 use crate::auth::secrets::stamp_digest;
-use crate::store::{self, Client};
+use crate::store::Client;
 use serde_json::{Value, json};
 
 /// The introspection endpoint's service.
@@ -80,23 +80,7 @@ impl Introspection {
     }
 
     async fn refresh_token(&self, client: &Client, token: &str) -> Result<Value, OAuthError> {
-        if token.len() > 512 {
-            return Ok(inactive());
-        }
-        let hash = crate::auth::secrets::hash_secret(token);
-        // The token and its user in one trip to the blocking pool (one pooled connection).
-        let found = self
-            .issuer
-            .store()
-            .run(move |c| {
-                let Some(row) = store::find_refresh_token(c, &hash)? else {
-                    return Ok(None);
-                };
-                let user = store::find_user_by_id(c, &row.user_id)?;
-                Ok(Some((row, user)))
-            })
-            .await?;
-        let Some((row, user)) = found else {
+        let Some((row, user)) = self.issuer.find_refresh_token_with_user(token).await? else {
             return Ok(inactive());
         };
         let now = chrono::Utc::now().timestamp();

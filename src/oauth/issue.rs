@@ -268,6 +268,27 @@ impl Issuer {
             .await?)
     }
 
+    /// A presented refresh token's row and its user, in one trip to the blocking pool.
+    pub async fn find_refresh_token_with_user(
+        &self,
+        presented: &str,
+    ) -> Result<Option<(RefreshToken, Option<User>)>, OAuthError> {
+        if presented.len() > 512 {
+            return Ok(None);
+        }
+        let hash = secrets::hash_secret(presented);
+        Ok(self
+            .store
+            .run(move |c| {
+                let Some(row) = store::find_refresh_token(c, &hash)? else {
+                    return Ok(None);
+                };
+                let user = store::find_user_by_id(c, &row.user_id)?;
+                Ok(Some((row, user)))
+            })
+            .await?)
+    }
+
     /// Revokes a refresh-token family and the access tokens issued from it.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), OAuthError> {
         let family = family_id.to_owned();

@@ -20,9 +20,9 @@ impl TokenEndpoint {
         let presented = form.require("refresh_token")?;
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-        let row = self
+        let (row, user) = self
             .issuer
-            .find_refresh_token(presented)
+            .find_refresh_token_with_user(presented)
             .await?
             .ok_or_else(invalid)?;
         // Another client's token is refused without being burned (SEC-31).
@@ -38,12 +38,7 @@ impl TokenEndpoint {
         if now >= row.expires_at {
             return Err(invalid());
         }
-        let user_id = row.user_id.clone();
-        let user = self
-            .store
-            .run(move |c| store::find_user_by_id(c, &user_id))
-            .await?
-            .ok_or_else(invalid)?;
+        let user = user.ok_or_else(invalid)?;
         if !user.is_active || stamp_digest(&user.security_stamp) != row.stamp_digest {
             self.issuer.revoke_family(&row.family_id).await?;
             return Err(invalid());
