@@ -165,13 +165,7 @@ impl Admin {
         };
         let (user_id, role) = (user.id.clone(), role.to_owned());
         self.store
-            .run(move |c| {
-                if add {
-                    store::add_user_role(c, &user_id, &role, org_id.as_deref())
-                } else {
-                    store::remove_user_role(c, &user_id, &role, org_id.as_deref())
-                }
-            })
+            .run(move |c| store::change_user_role(c, &user_id, &role, org_id.as_deref(), add))
             .await?
             .map_err(refused)?;
         Ok(UserRef {

@@ -1,16 +1,19 @@
 //! Persistence. The only module that names diesel.
 
+mod access;
 mod authorization_codes;
 mod clients;
 mod consents;
 mod organizations;
 mod pool;
 mod refresh_tokens;
+mod role_assignments;
 mod roles;
 pub mod schema;
 mod sessions;
 mod users;
 
+pub use access::{EffectiveAccess, RoleGraphCache, effective_access};
 pub use authorization_codes::{
     AuthorizationCode, Planned, Redemption, code_issuance_revoked, delete_expired_codes,
     insert_authorization_code, insert_code_family, redeem_authorization_code,
@@ -27,10 +30,9 @@ pub use refresh_tokens::{
     insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens, rotate_refresh_token,
     unexpired_revoked,
 };
+pub use role_assignments::{assign_role, change_user_role, find_user_roles};
 pub use roles::{
-    EffectiveAccess, RoleDef, RoleGraph, RoleGraphCache, RoleListing, RoleRefusal, add_user_role,
-    assign_role, create_role, delete_role, effective_access, find_user_roles, list_roles,
-    remove_user_role, update_role,
+    RoleDef, RoleGraph, RoleListing, RoleRefusal, create_role, delete_role, list_roles, update_role,
 };
 pub use sessions::{
     Session, delete_expired_sessions, delete_session, delete_user_sessions, find_session,

@@ -1,6 +1,7 @@
 //! Organizations (tenants) and their members.
 
-use super::roles::{RoleRefusal, give_membership_role, membership_role_names, role_ids};
+use super::role_assignments::{give_membership_role, membership_role_names, role_ids};
+use super::roles::RoleRefusal;
 use super::schema::{memberships, organizations};
 use super::{DbConnection, StoreError, unix_now};
 use diesel::prelude::*;

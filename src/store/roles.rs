@@ -1,18 +1,15 @@
-//! Roles: their permissions, their parents (a directed graph without cycles) and their
-//! assignment to users, globally or inside an organization (`membership_roles`).
+//! Roles: their permissions and their parents (a directed graph without cycles). Their
+//! assignment to users is in `role_assignments`, what they grant in `access`.
 //!
 //! Writers that change the graph take the database's write lock first (a table lock on
 //! PostgreSQL, the write lock on SQLite), so two concurrent updates cannot each pass the cycle
 //! check and together make a cycle.
 
-use super::schema::{
-    membership_roles, role_graph_version, role_parents, role_permissions, roles, user_roles,
-};
+use super::schema::{role_graph_version, role_parents, role_permissions, roles};
 use super::{DbConnection, StoreError, now};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 
 /// A role as the command line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -220,7 +217,11 @@ pub fn graph_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .unwrap_or(0))
 }
 
-fn insert_role_row(conn: &mut DbConnection, id: &str, name: &str) -> Result<(), StoreError> {
+pub(super) fn insert_role_row(
+    conn: &mut DbConnection,
+    id: &str,
+    name: &str,
+) -> Result<(), StoreError> {
     bump_graph_version(conn)?;
     diesel::insert_into(roles::table)
         .values((
@@ -347,19 +348,10 @@ pub fn list_roles(conn: &mut DbConnection) -> Result<Vec<RoleListing>, StoreErro
     Ok(list)
 }
 
-/// Gives the user the global role `name`, creating the role on first use (`user create`).
-pub fn assign_role(conn: &mut DbConnection, user_id: &str, name: &str) -> Result<(), StoreError> {
-    let role_id = find_or_insert_role(conn, name)?;
-    diesel::insert_into(user_roles::table)
-        .values((
-            user_roles::user_id.eq(user_id),
-            user_roles::role_id.eq(role_id),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-fn find_or_insert_role(conn: &mut DbConnection, name: &str) -> Result<String, StoreError> {
+pub(super) fn find_or_insert_role(
+    conn: &mut DbConnection,
+    name: &str,
+) -> Result<String, StoreError> {
     if let Some(id) = role_id(conn, name)? {
         return Ok(id);
     }
@@ -368,222 +360,10 @@ fn find_or_insert_role(conn: &mut DbConnection, name: &str) -> Result<String, St
     Ok(id)
 }
 
-fn role_id(conn: &mut DbConnection, name: &str) -> Result<Option<String>, StoreError> {
+pub(super) fn role_id(conn: &mut DbConnection, name: &str) -> Result<Option<String>, StoreError> {
     Ok(roles::table
         .filter(roles::name.eq(name))
         .select(roles::id)
         .first::<String>(conn)
         .optional()?)
-}
-
-/// Gives the user an existing role, globally or inside `org_id` (where they must be a member).
-/// Giving a role the user has already changes nothing.
-pub fn add_user_role(
-    conn: &mut DbConnection,
-    user_id: &str,
-    name: &str,
-    org_id: Option<&str>,
-) -> Result<Result<(), RoleRefusal>, StoreError> {
-    locked(conn, |c| {
-        let Some(role) = role_id(c, name)? else {
-            return Ok(Err(RoleRefusal::Unknown(name.to_owned())));
-        };
-        match org_id {
-            None => {
-                let held = user_roles::table
-                    .filter(user_roles::user_id.eq(user_id))
-                    .filter(user_roles::role_id.eq(&role))
-                    .count()
-                    .get_result::<i64>(c)?;
-                if held == 0 {
-                    diesel::insert_into(user_roles::table)
-                        .values((
-                            user_roles::user_id.eq(user_id),
-                            user_roles::role_id.eq(&role),
-                        ))
-                        .execute(c)?;
-                }
-            }
-            Some(org) => {
-                if !super::organizations::is_member(c, org, user_id)? {
-                    return Ok(Err(RoleRefusal::NotMember));
-                }
-                give_membership_role(c, org, user_id, &role)?;
-            }
-        }
-        Ok(Ok(()))
-    })
-}
-
-/// Takes a role away from the user, globally or inside `org_id`. Taking away a role the user
-/// does not have changes nothing; an unknown role or organization membership is refused.
-pub fn remove_user_role(
-    conn: &mut DbConnection,
-    user_id: &str,
-    name: &str,
-    org_id: Option<&str>,
-) -> Result<Result<(), RoleRefusal>, StoreError> {
-    locked(conn, |c| {
-        let Some(role) = role_id(c, name)? else {
-            return Ok(Err(RoleRefusal::Unknown(name.to_owned())));
-        };
-        match org_id {
-            None => {
-                diesel::delete(
-                    user_roles::table
-                        .filter(user_roles::user_id.eq(user_id))
-                        .filter(user_roles::role_id.eq(&role)),
-                )
-                .execute(c)?;
-            }
-            Some(org) => {
-                if !super::organizations::is_member(c, org, user_id)? {
-                    return Ok(Err(RoleRefusal::NotMember));
-                }
-                diesel::delete(
-                    membership_roles::table
-                        .filter(membership_roles::org_id.eq(org))
-                        .filter(membership_roles::user_id.eq(user_id))
-                        .filter(membership_roles::role_id.eq(&role)),
-                )
-                .execute(c)?;
-            }
-        }
-        Ok(Ok(()))
-    })
-}
-
-/// Gives a member a role inside their organization (idempotent).
-pub(super) fn give_membership_role(
-    conn: &mut DbConnection,
-    org_id: &str,
-    user_id: &str,
-    role_id: &str,
-) -> Result<(), StoreError> {
-    let held = membership_roles::table
-        .filter(membership_roles::org_id.eq(org_id))
-        .filter(membership_roles::user_id.eq(user_id))
-        .filter(membership_roles::role_id.eq(role_id))
-        .count()
-        .get_result::<i64>(conn)?;
-    if held == 0 {
-        diesel::insert_into(membership_roles::table)
-            .values((
-                membership_roles::org_id.eq(org_id),
-                membership_roles::user_id.eq(user_id),
-                membership_roles::role_id.eq(role_id),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// The ids of roles named `names`, or the first unknown name.
-pub(super) fn role_ids(
-    conn: &mut DbConnection,
-    names: &[String],
-) -> Result<Result<Vec<String>, RoleRefusal>, StoreError> {
-    let mut ids = Vec::with_capacity(names.len());
-    for name in names {
-        match role_id(conn, name)? {
-            Some(id) => ids.push(id),
-            None => return Ok(Err(RoleRefusal::Unknown(name.clone()))),
-        }
-    }
-    Ok(Ok(ids))
-}
-
-/// The names of a member's roles inside an organization, sorted.
-pub(super) fn membership_role_names(
-    conn: &mut DbConnection,
-    org_id: &str,
-    user_id: &str,
-) -> Result<Vec<String>, StoreError> {
-    Ok(membership_roles::table
-        .inner_join(roles::table)
-        .filter(membership_roles::org_id.eq(org_id))
-        .filter(membership_roles::user_id.eq(user_id))
-        .select(roles::name)
-        .order(roles::name.asc())
-        .load(conn)?)
-}
-
-/// The names of the user's global roles, sorted.
-pub fn find_user_roles(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, StoreError> {
-    Ok(user_roles::table
-        .inner_join(roles::table)
-        .filter(user_roles::user_id.eq(user_id))
-        .select(roles::name)
-        .order(roles::name.asc())
-        .load(conn)?)
-}
-
-/// A user's effective roles and permissions, globally and inside one organization.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EffectiveAccess {
-    /// Effective global roles (given ones and their ancestors), sorted.
-    pub roles: Vec<String>,
-    /// Effective roles inside the organization, sorted.
-    pub org_roles: Vec<String>,
-    /// The permissions of all of those roles.
-    pub permissions: BTreeSet<String>,
-}
-
-/// The role graph kept in memory, reloaded only when its version in the database changed (any
-/// node, or the command line, may have changed it).
-#[derive(Default)]
-pub struct RoleGraphCache {
-    current: Mutex<Option<(i64, Arc<RoleGraph>)>>,
-}
-
-impl RoleGraphCache {
-    /// The graph as of now: one small query while it is unchanged, a reload when it changed.
-    /// (A write between the version's read and the reload only causes one more reload later.)
-    pub fn graph(&self, conn: &mut DbConnection) -> Result<Arc<RoleGraph>, StoreError> {
-        let version = graph_version(conn)?;
-        let lock = |m: &Mutex<Option<(i64, Arc<RoleGraph>)>>| {
-            m.lock().unwrap_or_else(|e| e.into_inner()).clone()
-        };
-        if let Some((cached, graph)) = lock(&self.current)
-            && cached == version
-        {
-            return Ok(graph);
-        }
-        let graph = Arc::new(RoleGraph::load(conn)?);
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, graph.clone()));
-        Ok(graph)
-    }
-}
-
-/// A user's effective access, globally and (with `org_id`) inside that organization: two
-/// queries (the graph's version, the roles given to the user; three with an organization), the
-/// ancestors walked in memory, whatever the depth of the hierarchy.
-pub fn effective_access(
-    conn: &mut DbConnection,
-    cache: &RoleGraphCache,
-    user_id: &str,
-    org_id: Option<&str>,
-) -> Result<EffectiveAccess, StoreError> {
-    let graph = cache.graph(conn)?;
-    let global: Vec<String> = user_roles::table
-        .filter(user_roles::user_id.eq(user_id))
-        .select(user_roles::role_id)
-        .load(conn)?;
-    let in_org: Vec<String> = match org_id {
-        Some(org) => membership_roles::table
-            .filter(membership_roles::org_id.eq(org))
-            .filter(membership_roles::user_id.eq(user_id))
-            .select(membership_roles::role_id)
-            .load(conn)?,
-        None => Vec::new(),
-    };
-    let global = graph.closure(global.iter().map(String::as_str));
-    let in_org = graph.closure(in_org.iter().map(String::as_str));
-    let mut permissions = graph.permissions_of(&global);
-    permissions.extend(graph.permissions_of(&in_org));
-    Ok(EffectiveAccess {
-        roles: graph.names(&global),
-        org_roles: graph.names(&in_org),
-        permissions,
-    })
 }

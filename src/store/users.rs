@@ -65,7 +65,7 @@ pub fn insert_user(
                 other => other,
             })?;
         for name in role_names {
-            super::roles::assign_role(conn, &new.id, name)?;
+            super::role_assignments::assign_role(conn, &new.id, name)?;
         }
         Ok(())
     })

@@ -601,11 +601,11 @@ mod claims {
                     store::create_role(c, &name, &read, &parent)?.unwrap();
                     parent = vec![name];
                 }
-                store::add_user_role(c, &user, "level-9", None)?.unwrap();
+                store::change_user_role(c, &user, "level-9", None, true)?.unwrap();
                 for i in 0..190 {
                     let name = format!("r-{i:03}");
                     store::create_role(c, &name, &BTreeSet::new(), &[])?.unwrap();
-                    store::add_user_role(c, &user, &name, None)?.unwrap();
+                    store::change_user_role(c, &user, &name, None, true)?.unwrap();
                 }
                 Ok(())
             })
