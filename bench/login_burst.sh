@@ -23,22 +23,9 @@ COUNTED_ADDRESSES=${COUNTED_ADDRESSES:-250}
 COUNTED_PER_ADDRESS=${COUNTED_PER_ADDRESS:-25}
 TABLE_SIZE=${TABLE_SIZE:-1000}
 THREADS=2
-command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 1; }
-if [ -n "${IRONGATE_BIN:-}" ]; then
-  BIN=$IRONGATE_BIN
-else
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
-  BIN=$ROOT/target/release/irongate
-fi
-WORK=$(mktemp -d)
-SERVER=
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cd "$WORK"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export IRONGATE_ISSUER=http://127.0.0.1:$PORT IRONGATE_BIND=127.0.0.1:$PORT
-export IRONGATE_DATABASE_URL=${IRONGATE_DATABASE_URL:-sqlite://$WORK/irongate.db}
+source "$ROOT/bench/lib.sh"
+bench_setup
 export IRONGATE_TRUSTED_PROXIES=127.0.0.1/32 RUST_LOG=warn
-BASE=$IRONGATE_ISSUER
 
 "$BIN" migrate
 APP=$("$BIN" client create --name burst-app --grant-type password --scope openid)

@@ -12,22 +12,9 @@ DURATION=${1:-8}
 CONNECTIONS=${2:-8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
-command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 1; }
-if [ -n "${IRONGATE_BIN:-}" ]; then
-  BIN=$IRONGATE_BIN
-else
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
-  BIN=$ROOT/target/release/irongate
-fi
-WORK=$(mktemp -d)
-SERVER=
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cd "$WORK"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export IRONGATE_ISSUER=http://127.0.0.1:$PORT IRONGATE_BIND=127.0.0.1:$PORT
-export IRONGATE_DATABASE_URL=${IRONGATE_DATABASE_URL:-sqlite://$WORK/irongate.db}
+source "$ROOT/bench/lib.sh"
+bench_setup
 export IRONGATE_LOGIN_LIMIT_PER_IP=0 IRONGATE_LOGIN_LIMIT_PER_USER=0 RUST_LOG=warn
-BASE=$IRONGATE_ISSUER
 
 "$BIN" migrate
 # Ten levels, each inheriting the one below (level-0 has posts:read), and 190 flat roles.

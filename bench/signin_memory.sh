@@ -3,24 +3,13 @@
 # $DURATION seconds (default 20) of password-grant sign-ins at 32 connections, and 6 s after;
 # beside the sign-in rate.
 #   DURATION=15 bench/signin_memory.sh [CONNECTIONS]
-# Builds the release binary (or takes $IRONGATE_BIN); SQLite. Nothing here is a test.
+# Builds the release binary (or takes $IRONGATE_BIN); SQLite unless $IRONGATE_DATABASE_URL. Nothing
+# here is a test.
 set -euo pipefail
 CONNECTIONS=${1:-32}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 1; }
-if [ -n "${IRONGATE_BIN:-}" ]; then
-  BIN=$IRONGATE_BIN
-else
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
-  BIN=$ROOT/target/release/irongate
-fi
-WORK=$(mktemp -d)
-SERVER=
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cd "$WORK"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export IRONGATE_ISSUER=http://127.0.0.1:$PORT IRONGATE_BIND=127.0.0.1:$PORT
-export IRONGATE_DATABASE_URL=sqlite://$WORK/irongate.db
+source "$ROOT/bench/lib.sh"
+bench_setup
 export IRONGATE_LOGIN_LIMIT_PER_IP=0 IRONGATE_LOGIN_LIMIT_PER_USER=0 IRONGATE_LOGIN_LIMIT_PER_USER_GLOBAL=0 RUST_LOG=warn
 "$BIN" migrate
 APP=$("$BIN" client create --name bench --grant-type password --scope openid)
