@@ -145,7 +145,6 @@ impl AppState {
             principals: Authenticator::new(access),
             admin: Admin::new(settings.clone(), store.clone(), end_all.clone()),
             password_change: PasswordChange::new(
-                store.clone(),
                 sign_in.clone(),
                 passwords.clone(),
                 end_all.clone(),

@@ -7,7 +7,7 @@ use super::end_all::EndAll;
 use super::password::PasswordHasher;
 use super::sign_in::{SignIn, SignInError};
 use crate::domain::Password;
-use crate::store::{self, Store, StoreError, User};
+use crate::store::{StoreError, User};
 use std::net::IpAddr;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,6 @@ pub enum ChangeError {
 /// Password changes by their owner.
 #[derive(Clone)]
 pub struct PasswordChange {
-    store: Store,
     sign_in: SignIn,
     passwords: PasswordHasher,
     end_all: EndAll,
@@ -43,9 +42,8 @@ pub struct ChangeRequest<'a> {
 }
 
 impl PasswordChange {
-    pub fn new(store: Store, sign_in: SignIn, passwords: PasswordHasher, end_all: EndAll) -> Self {
+    pub fn new(sign_in: SignIn, passwords: PasswordHasher, end_all: EndAll) -> Self {
         Self {
-            store,
             sign_in,
             passwords,
             end_all,
@@ -93,15 +91,12 @@ impl PasswordChange {
                 "hashing the new password: {e}"
             )))
         })?;
-        self.end_all.set_password(&user.id, hash).await?;
-        let id = user.id.clone();
-        self.store
-            .run(move |c| store::find_user_by_id(c, &id))
-            .await?
-            .ok_or_else(|| {
-                ChangeError::Store(StoreError::Unexpected(anyhow::anyhow!(
-                    "the user vanished during a password change"
-                )))
-            })
+        let ended = self.end_all.set_password(&user.id, hash.clone()).await?;
+        // The user as stored now, from what was written (no read that a later change could race).
+        Ok(User {
+            security_stamp: ended.stamp,
+            password_hash: Some(hash),
+            ..user.clone()
+        })
     }
 }

@@ -20,6 +20,8 @@ pub struct EndAll {
 #[derive(Debug)]
 pub struct Ended {
     pub unshared: Option<String>,
+    /// The user's new security stamp.
+    pub stamp: String,
 }
 
 impl EndAll {
@@ -45,6 +47,7 @@ impl EndAll {
         password_hash: Option<String>,
     ) -> Result<Ended, StoreError> {
         let stamp = secrets::random_token(16);
+        let written = stamp.clone();
         let status = UserStatus {
             active: !deactivate,
             stamp_digest: stamp_digest(&stamp),
@@ -69,6 +72,9 @@ impl EndAll {
                 Some(e.to_string())
             }
         };
-        Ok(Ended { unshared })
+        Ok(Ended {
+            unshared,
+            stamp: written,
+        })
     }
 }

@@ -2,7 +2,7 @@
 //! session the page sends the browser to the login page, which brings it back.
 
 use super::common::{client_ip, read_form_body};
-use super::flow::{OnPage, page_resource};
+use super::flow::{OnPage, limited_page, page_resource};
 use crate::auth::account::{ChangeError, ChangeRequest};
 use crate::auth::sign_in::SignInError;
 use crate::browser::pages::{self, PasswordPage};
@@ -11,7 +11,7 @@ use crate::error::{AppError, PageError};
 use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
 use crate::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// What the password form's CSRF token is bound to.
@@ -113,16 +113,9 @@ async fn post_password(
             return Ok(form_page(&current, StatusCode::BAD_REQUEST, Some(&message)));
         }
         Err(ChangeError::SignIn(SignInError::Limited(wait))) => {
-            let secs = crate::ephemeral::retry_after_secs(wait);
-            let message = format!(
-                "Too many attempts. Wait {} minute(s) and try again.",
-                secs.div_ceil(60)
-            );
-            let mut response = form_page(&current, StatusCode::TOO_MANY_REQUESTS, Some(&message));
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-            return Ok(response);
+            return Ok(limited_page(wait, |status, message| {
+                form_page(&current, status, Some(message))
+            }));
         }
         Err(ChangeError::SignIn(e)) => return Err(PageError::from(e).into()),
         Err(ChangeError::Store(e)) => return Err(PageError::from(e).into()),

@@ -185,3 +185,23 @@ pub fn organization_page(
         vec![],
     )
 }
+
+/// A form shown again because the sign-in limits refuse (429): `page` renders it with the error
+/// saying how long to wait, and the answer carries `Retry-After`.
+pub fn limited_page(
+    wait: std::time::Duration,
+    page: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> HttpResponse {
+    let secs = crate::ephemeral::retry_after_secs(wait);
+    let minutes = secs.div_ceil(60);
+    let message = format!(
+        "Too many sign-in attempts. Wait {minutes} minute{} and try again.",
+        if minutes == 1 { "" } else { "s" }
+    );
+    let mut response = page(StatusCode::TOO_MANY_REQUESTS, &message);
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(secs),
+    );
+    response
+}

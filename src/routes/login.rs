@@ -4,7 +4,8 @@
 
 use super::common::{client_ip, read_form_body};
 use super::flow::{
-    ACCOUNT_PAGES, LoginFor, LoginForm, OnPage, continue_at_authorize, login_page, refusal, respond,
+    ACCOUNT_PAGES, LoginFor, LoginForm, OnPage, continue_at_authorize, limited_page, login_page,
+    refusal, respond,
 };
 use crate::auth::sign_in::SignInError;
 use crate::browser::pages;
@@ -14,7 +15,7 @@ use crate::oauth::authorize::{AuthorizationRequest, AuthzError, Params, Response
 use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
 use crate::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 const LOGIN_FAILED: &str = "The email or password is incorrect.";
@@ -173,7 +174,7 @@ pub async fn post_login(
     };
     let username = form.get("username").unwrap_or("").trim();
     let password = form.get("password").unwrap_or("");
-    let again = |status, error| {
+    let again = |status: StatusCode, error: &str| {
         let form = LoginForm {
             status,
             error: Some(error),
@@ -197,19 +198,7 @@ pub async fn post_login(
         .await
     {
         Ok(user) => user,
-        Err(SignInError::Limited(wait)) => {
-            let secs = crate::ephemeral::retry_after_secs(wait);
-            let minutes = secs.div_ceil(60);
-            let message = format!(
-                "Too many sign-in attempts. Wait {minutes} minute{} and try again.",
-                if minutes == 1 { "" } else { "s" }
-            );
-            let mut response = again(StatusCode::TOO_MANY_REQUESTS, &message);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-            return Ok(response);
-        }
+        Err(SignInError::Limited(wait)) => return Ok(limited_page(wait, again)),
         Err(SignInError::Failed) => return Ok(again(StatusCode::UNAUTHORIZED, LOGIN_FAILED)),
         Err(e) => return Err(PageError::from(e).into()),
     };
