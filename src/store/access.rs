@@ -55,16 +55,16 @@ pub fn effective_access(
     org_id: Option<&str>,
 ) -> Result<EffectiveAccess, StoreError> {
     let graph = cache.graph(conn)?;
-    let global: Vec<String> = user_roles::table
+    let global: Vec<String> = on_backend!(conn, |c| user_roles::table
         .filter(user_roles::user_id.eq(user_id))
         .select(user_roles::role_id)
-        .load(conn)?;
+        .load(c))?;
     let in_org: Vec<String> = match org_id {
-        Some(org) => membership_roles::table
+        Some(org) => on_backend!(conn, |c| membership_roles::table
             .filter(membership_roles::org_id.eq(org))
             .filter(membership_roles::user_id.eq(user_id))
             .select(membership_roles::role_id)
-            .load(conn)?,
+            .load(c))?,
         None => Vec::new(),
     };
     let global = graph.closure(global.iter().map(String::as_str));

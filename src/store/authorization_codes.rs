@@ -100,7 +100,7 @@ pub fn redeem_authorization_code(
         let Some(code) = authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCode::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
         else {
             return Ok(Redemption::Unknown);

@@ -76,7 +76,7 @@ pub fn find_client(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, 
     let row = clients::table
         .find(id)
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(decode).transpose()
 }

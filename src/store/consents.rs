@@ -13,7 +13,7 @@ pub fn find_consent(
     Ok(consents::table
         .find((user_id, client_id))
         .select(consents::scope)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -49,7 +49,7 @@ pub fn find_organization(
                 .or(organizations::slug.eq(id_or_slug)),
         )
         .select(Organization::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

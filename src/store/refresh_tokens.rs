@@ -46,11 +46,11 @@ pub fn find_refresh_token(
     conn: &mut DbConnection,
     token_hash: &str,
 ) -> Result<Option<RefreshToken>, StoreError> {
-    Ok(refresh_tokens::table
+    Ok(on_backend!(conn, |c| refresh_tokens::table
         .find(token_hash)
         .select(RefreshToken::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Marks `old_hash` used and stores its successor, atomically: of several concurrent rotations
@@ -61,7 +61,7 @@ pub fn rotate_refresh_token(
     now: i64,
     successor: &RefreshToken,
 ) -> Result<bool, StoreError> {
-    conn.transaction(|conn| {
+    Ok(on_backend!(conn, |c| c.transaction(|c| {
         let claimed = diesel::update(
             refresh_tokens::table
                 .find(old_hash)
@@ -69,13 +69,15 @@ pub fn rotate_refresh_token(
                 .filter(refresh_tokens::revoked_at.is_null()),
         )
         .set(refresh_tokens::used_at.eq(now))
-        .execute(conn)?;
+        .execute(c)?;
         if claimed == 0 {
-            return Ok(false);
+            return Ok::<_, diesel::result::Error>(false);
         }
-        insert_refresh_token(conn, successor)?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(successor)
+            .execute(c)?;
         Ok(true)
-    })
+    }))?)
 }
 
 /// Revokes every token of a family and records the access tokens issued from it that have

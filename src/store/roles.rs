@@ -209,12 +209,12 @@ fn bump_graph_version(conn: &mut DbConnection) -> Result<(), StoreError> {
 
 /// The role graph's version: it changes with every change to roles, permissions or parents.
 pub fn graph_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(role_graph_version::table
+    Ok(on_backend!(conn, |c| role_graph_version::table
         .find(1)
         .select(role_graph_version::version)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
+        .get_result(c)
+        .optional())?
+    .unwrap_or(0))
 }
 
 pub(super) fn insert_role_row(
@@ -364,6 +364,6 @@ pub(super) fn role_id(conn: &mut DbConnection, name: &str) -> Result<Option<Stri
     Ok(roles::table
         .filter(roles::name.eq(name))
         .select(roles::id)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?)
 }

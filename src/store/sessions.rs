@@ -46,7 +46,7 @@ pub fn find_session(conn: &mut DbConnection, id_hash: &str) -> Result<Option<Ses
     Ok(sessions::table
         .find(id_hash)
         .select(Session::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -78,16 +78,16 @@ pub fn find_user_by_email(
     Ok(users::table
         .filter(users::email_normalized.eq(normalized))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
 pub fn find_user_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<User>, StoreError> {
-    Ok(users::table
+    Ok(on_backend!(conn, |c| users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Replaces the security stamp: every token carrying the old one stops working.

@@ -273,7 +273,7 @@ async fn sec_23_codes_live_sixty_seconds() {
                     authorization_codes::created_at,
                     authorization_codes::expires_at,
                 ))
-                .first(conn)?)
+                .get_result(conn)?)
         })
         .await
         .unwrap();
