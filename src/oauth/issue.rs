@@ -132,7 +132,16 @@ impl Issuer {
             .store
             .run(move |c| store::effective_access(c, &roles, &user, org.as_deref()))
             .await?;
-        Ok(Authorization {
+        Ok(Self::authorization_of(access, org_id, scopes))
+    }
+
+    /// The claims of `access` for a token granted `scopes` (see `authorization`).
+    pub fn authorization_of(
+        access: store::EffectiveAccess,
+        org_id: Option<String>,
+        scopes: &Scopes,
+    ) -> Authorization {
+        Authorization {
             roles: access.roles,
             permissions: access
                 .permissions
@@ -141,7 +150,13 @@ impl Issuer {
                 .collect(),
             org_id,
             org_roles: access.org_roles,
-        })
+        }
+    }
+
+    /// The role graph kept in memory, for reading effective access inside a caller's
+    /// transaction (`store::effective_access`).
+    pub fn role_cache(&self) -> Arc<store::RoleGraphCache> {
+        self.roles.clone()
     }
 
     /// A user's access token, and an ID token when `openid` is granted.

@@ -2,7 +2,7 @@
 //! names, where the user must be a member; without one, none — unless the client requires an
 //! organization: then the user's only one, or a choice when they have several.
 
-use crate::store::{self, Client, Organization, Store, StoreError};
+use crate::store::{self, Client, DbConnection, Organization, Store, StoreError};
 
 /// The outcome of choosing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,36 +26,41 @@ pub async fn choose(
     user_id: &str,
     requested: Option<&str>,
 ) -> Result<Choice, StoreError> {
+    if requested.is_none() && !client.require_organization {
+        return Ok(Choice::None);
+    }
     let user = user_id.to_owned();
+    let requested = requested.map(str::to_owned);
+    let require = client.require_organization;
+    store
+        .run(move |c| choose_with(c, require, &user, requested.as_deref()))
+        .await
+}
+
+/// `choose` on a connection the caller holds (inside its transaction); `require` is the
+/// client's `require_organization`.
+pub fn choose_with(
+    conn: &mut DbConnection,
+    require: bool,
+    user_id: &str,
+    requested: Option<&str>,
+) -> Result<Choice, StoreError> {
     if let Some(requested) = requested {
         if requested.is_empty() || requested.len() > 200 {
             return Ok(Choice::NotMember);
         }
-        let key = requested.to_owned();
-        return store
-            .run(move |c| {
-                Ok(match store::find_organization(c, &key)? {
-                    Some(org) if store::is_member(c, &org.id, &user)? => Choice::Chosen(org),
-                    _ => Choice::NotMember,
-                })
-            })
-            .await;
+        return Ok(match store::find_organization(conn, requested)? {
+            Some(org) if store::is_member(conn, &org.id, user_id)? => Choice::Chosen(org),
+            _ => Choice::NotMember,
+        });
     }
-    if !client.require_organization {
+    if !require {
         return Ok(Choice::None);
     }
-    let mut orgs = store
-        .run(move |c| store::user_organizations(c, &user))
-        .await?;
+    let mut orgs = store::user_organizations(conn, user_id)?;
     Ok(match orgs.len() {
         0 => Choice::NoMembership,
         1 => Choice::Chosen(orgs.remove(0)),
         _ => Choice::Choose(orgs),
     })
-}
-
-/// Whether the user is still a member of `org_id` (a refresh re-checks it).
-pub async fn still_member(store: &Store, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
-    let (org, user) = (org_id.to_owned(), user_id.to_owned());
-    store.run(move |c| store::is_member(c, &org, &user)).await
 }

@@ -38,10 +38,10 @@ pub use organizations::{
     Organization, OrganizationListing, add_member, find_organization, insert_organization,
     is_member, list_organizations, remove_member, user_organizations,
 };
-pub use pool::{DbConnection, Store};
+pub use pool::{DbConnection, Store, write_transaction};
 pub use refresh_tokens::{
-    RefreshToken, RevokedJti, delete_expired, find_refresh_token, insert_refresh_token,
-    insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens, rotate_refresh_token,
+    RefreshToken, RevokedJti, claim_and_replace, delete_expired, find_refresh_token,
+    insert_refresh_token, insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens,
     unexpired_revoked,
 };
 pub use role_assignments::{assign_role, change_user_role, find_user_roles};

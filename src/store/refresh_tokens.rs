@@ -53,15 +53,17 @@ pub fn find_refresh_token(
         .optional())?)
 }
 
-/// Marks `old_hash` used and stores its successor, atomically: of several concurrent rotations
-/// of one token exactly one succeeds. Returns false when the token was already used or revoked.
-pub fn rotate_refresh_token(
+/// Marks `old_hash` used and stores its successor, inside the caller's transaction: of several
+/// concurrent rotations of one token exactly one claims it (the `UPDATE`'s row lock on
+/// PostgreSQL, the write lock on SQLite). Returns false when the token was already used or
+/// revoked, and then stores nothing.
+pub fn claim_and_replace(
     conn: &mut DbConnection,
     old_hash: &str,
     now: i64,
     successor: &RefreshToken,
 ) -> Result<bool, StoreError> {
-    Ok(on_backend!(conn, |c| c.transaction(|c| {
+    Ok(on_backend!(conn, |c| {
         let claimed = diesel::update(
             refresh_tokens::table
                 .find(old_hash)
@@ -70,14 +72,13 @@ pub fn rotate_refresh_token(
         )
         .set(refresh_tokens::used_at.eq(now))
         .execute(c)?;
-        if claimed == 0 {
-            return Ok::<_, diesel::result::Error>(false);
+        if claimed == 1 {
+            diesel::insert_into(refresh_tokens::table)
+                .values(successor)
+                .execute(c)?;
         }
-        diesel::insert_into(refresh_tokens::table)
-            .values(successor)
-            .execute(c)?;
-        Ok(true)
-    }))?)
+        Ok::<_, diesel::result::Error>(claimed == 1)
+    })?)
 }
 
 /// Revokes every token of a family and records the access tokens issued from it that have

@@ -170,31 +170,16 @@ impl RoleGraph {
     }
 }
 
-/// Runs `f` in a transaction that holds the write lock from its start: `BEGIN IMMEDIATE` on
-/// SQLite (a deferred transaction that reads, then writes, fails at once with "database is
-/// locked" when another connection wrote in between), a table lock on PostgreSQL.
+/// Runs `f` in a transaction that holds the write lock from its start (`write_transaction`),
+/// with the role tables locked on PostgreSQL.
 pub(super) fn locked<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    if matches!(conn, DbConnection::Sqlite(_)) {
-        conn.batch_execute("BEGIN IMMEDIATE")?;
-        return match f(conn) {
-            Ok(value) => match conn.batch_execute("COMMIT") {
-                Ok(()) => Ok(value),
-                Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e.into())
-                }
-            },
-            Err(e) => {
-                let _ = conn.batch_execute("ROLLBACK");
-                Err(e)
-            }
-        };
-    }
-    conn.transaction(|c| {
-        c.batch_execute("LOCK TABLE role_parents IN SHARE ROW EXCLUSIVE MODE")?;
+    super::write_transaction(conn, |c| {
+        if matches!(c, DbConnection::Pg(_)) {
+            c.batch_execute("LOCK TABLE role_parents IN SHARE ROW EXCLUSIVE MODE")?;
+        }
         f(c)
     })
 }
