@@ -1,10 +1,14 @@
 //! Administrative services: users, clients, roles and organizations, migrations. The command line calls them today and
 //! the admin REST API next; every input is validated before anything is written.
 
+mod api_keys;
 mod clients;
 mod roles;
 mod users;
 
+pub use api_keys::{
+    ApiKeyInput, ApiKeyListing, ApiKeyRef, CreatedApiKey, DEFAULT_API_KEY_TTL, MAX_ROTATION_GRACE,
+};
 pub use clients::{ClientInput, CreatedClient};
 pub use roles::{MembershipRef, RoleRef};
 pub use users::{Changed, NewUserInput, UserRef, ValidNewUser, no_user as users_no_user};

@@ -1,5 +1,7 @@
-//! The command line: `serve`, `migrate`, `user …`, `client …`, `keys …`.
+//! The command line: `serve`, `migrate`, `user …`, `client …`, `keys …`, `role …`, `org …`,
+//! `api-key …`.
 
+mod api_keys;
 mod roles;
 
 use crate::admin::{self, Admin, AdminError};
@@ -11,6 +13,7 @@ use crate::keys::KeyStore;
 use crate::startup::Application;
 use crate::store::Store;
 use anyhow::Context;
+use api_keys::ApiKeyCommand;
 use clap::{Args, Parser, Subcommand};
 use roles::{OrgCommand, RoleCommand, UserRoleArgs};
 use std::io::Read;
@@ -52,6 +55,9 @@ pub enum Command {
     /// Manage organizations and their members
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage users' API keys
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +178,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Role(cmd) => print(roles::role(cmd, settings)?),
         Command::Org(cmd) => print(roles::org(cmd, settings)?),
+        Command::ApiKey(cmd) => print(api_keys::api_key(cmd, settings)?),
         Command::Keys(KeysCommand::List) => print(serde_json::to_value(list_keys(&settings)?)?),
         Command::Keys(KeysCommand::Rotate) => {
             let kid = KeyStore::rotate(&settings.keys.dir, settings.max_signed_token_lifetime())?;

@@ -102,13 +102,15 @@ pub struct KeySettings {
     pub poll_interval: u64,
 }
 
-/// `access_token_ttl`, `refresh_token_ttl`, `audience`, `scopes`.
+/// `access_token_ttl`, `refresh_token_ttl`, `api_key_max_ttl`, `audience`, `scopes`.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
     /// Seconds.
     pub access_ttl: u64,
     /// Seconds, the absolute lifetime of a refresh-token family.
     pub refresh_ttl: u64,
+    /// Seconds, the longest lifetime an API key may be given.
+    pub api_key_max_ttl: u64,
     pub audience: String,
     pub scopes: ScopeCatalogue,
 }
@@ -228,6 +230,7 @@ struct Raw {
     key_poll_interval: Option<Given<Whole>>,
     access_token_ttl: Option<Given<Whole>>,
     refresh_token_ttl: Option<Given<Whole>>,
+    api_key_max_ttl: Option<Given<Whole>>,
     audience: Option<Given<Text>>,
     scopes: Option<Given<List>>,
     login_limit_per_ip: Option<Given<Whole>>,

@@ -263,6 +263,7 @@ fn the_keys_and_their_variables_are_the_documented_ones() {
         "IRONGATE_KEY_POLL_INTERVAL",
         "IRONGATE_ACCESS_TOKEN_TTL",
         "IRONGATE_REFRESH_TOKEN_TTL",
+        "IRONGATE_API_KEY_MAX_TTL",
         "IRONGATE_AUDIENCE",
         "IRONGATE_SCOPES",
         "IRONGATE_LOGIN_LIMIT_PER_IP",

@@ -27,6 +27,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         key_poll_interval,
         access_token_ttl,
         refresh_token_ttl,
+        api_key_max_ttl,
         audience,
         scopes,
         login_limit_per_ip,
@@ -70,6 +71,13 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         604_800,
         1,
         31_536_000,
+    )?;
+    let api_key_max_ttl = ranged(
+        "api_key_max_ttl",
+        api_key_max_ttl,
+        31_536_000,
+        60,
+        315_360_000,
     )?;
     let scopes = ScopeCatalogue::new(scopes).map_err(|e| err("scopes", e))?;
     let login_limit_per_ip =
@@ -124,6 +132,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         tokens: TokenSettings {
             access_ttl: access_token_ttl,
             refresh_ttl: refresh_token_ttl,
+            api_key_max_ttl,
             audience,
             scopes,
         },

@@ -1,5 +1,6 @@
 //! Plain domain types. Each `parse` validates; nothing here knows about HTTP or SQL.
 
+pub mod api_key;
 mod client_spec;
 mod email;
 mod password;

@@ -15,6 +15,7 @@ macro_rules! on_backend {
 }
 
 mod access;
+mod api_keys;
 mod authorization_codes;
 mod clients;
 mod consents;
@@ -28,6 +29,10 @@ mod sessions;
 mod users;
 
 pub use access::{EffectiveAccess, RoleGraphCache, effective_access};
+pub use api_keys::{
+    ApiKeyRow, LAST_USED_GRANULARITY, find_api_key, find_api_key_by_hash, insert_api_key,
+    list_api_keys, revoke_api_key, revoke_user_api_keys, rotate_api_key, touch_api_key,
+};
 pub use authorization_codes::{
     AuthorizationCode, Planned, Redemption, code_issuance_revoked, delete_expired_codes,
     insert_authorization_code, insert_code_family, redeem_authorization_code,

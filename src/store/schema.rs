@@ -174,7 +174,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        user_id -> Text,
+        org_id -> Nullable<Text>,
+        name -> Text,
+        key_hash -> Text,
+        display -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+        previous_hash -> Nullable<Text>,
+        previous_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
     authorization_codes,
     sessions,
     consents,

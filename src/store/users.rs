@@ -175,6 +175,8 @@ pub fn end_all_sessions_setting(
         }
         if deactivate {
             set_user_active(conn, user_id, false, new_stamp)?;
+            // Keys are credentials, not sessions: only disabling the user ends them.
+            super::revoke_user_api_keys(conn, user_id, chrono::Utc::now().timestamp())?;
         } else {
             set_security_stamp(conn, user_id, new_stamp)?;
         }
