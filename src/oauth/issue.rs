@@ -310,7 +310,7 @@ impl Issuer {
         let now = chrono::Utc::now().timestamp();
         let jtis = self
             .store
-            .run(move |c| store::revoke_family(c, &family, now))
+            .write(move |c| store::revoke_family(c, &family, now))
             .await?;
         self.revocations.publish(&jtis).await.map_err(revoke_failed)
     }

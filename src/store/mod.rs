@@ -27,6 +27,7 @@ mod roles;
 pub mod schema;
 mod sessions;
 mod users;
+mod writer;
 
 pub use access::{EffectiveAccess, RoleGraphCache, effective_access};
 pub use api_keys::{

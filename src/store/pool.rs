@@ -1,10 +1,12 @@
 use super::StoreError;
+use super::writer::Writer;
 use crate::config::{DatabaseKind, Settings};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::Arc;
 use std::time::Duration;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -248,17 +250,39 @@ impl r2d2::HandleError<diesel::r2d2::Error> for ThrottledErrors {
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     kind: DatabaseKind,
+    /// The group-commit writer (SQLite, in the server).
+    writer: Option<Arc<Writer>>,
 }
 
 impl Store {
     /// Connects a pool for the server (failing with a clear message when the database cannot
-    /// be reached).
+    /// be reached). On SQLite, `write` transactions go through one writer thread.
     pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
         let max_size = match settings.database.kind {
             DatabaseKind::Sqlite => 8,
             DatabaseKind::Postgres => 16,
         };
-        Self::connect_with(settings, max_size)
+        let mut store = Self::connect_with(settings, max_size)?;
+        if store.kind == DatabaseKind::Sqlite {
+            let writer = Writer::start(store.clone())
+                .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("starting the writer: {e}")))?;
+            store.writer = Some(Arc::new(writer));
+        }
+        Ok(store)
+    }
+
+    /// Runs `f` as one transaction that reads, then writes (`write_transaction`). On SQLite in
+    /// the server, through the writer thread, committed together with the other writes
+    /// submitted meanwhile (group commit, `store::writer`); elsewhere on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(f).await,
+            None => self.run(move |c| write_transaction(c, f)).await,
+        }
     }
 
     /// A single-connection pool for short-lived commands. With one connection the pool never
@@ -291,6 +315,7 @@ impl Store {
         Ok(Self {
             pool,
             kind: settings.database.kind,
+            writer: None,
         })
     }
 

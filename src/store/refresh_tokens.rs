@@ -82,39 +82,37 @@ pub fn claim_and_replace(
 }
 
 /// Revokes every token of a family and records the access tokens issued from it that have
-/// not expired yet as revoked, in one transaction; returns those (the caller publishes them to
-/// the blocklist).
+/// not expired yet as revoked, inside the caller's transaction (`Store::write`, or the code
+/// redemption's); returns those (the caller publishes them to the blocklist).
 pub fn revoke_family(
     conn: &mut DbConnection,
     family_id: &str,
     now: i64,
 ) -> Result<Vec<RevokedJti>, StoreError> {
-    conn.transaction(|conn| {
-        // Repeat until a pass changes nothing: on PostgreSQL a rotation that commits while the
-        // UPDATE waits for its row lock adds a successor this statement's snapshot cannot see;
-        // the next statement's snapshot does.
-        loop {
-            let changed = diesel::update(
-                refresh_tokens::table
-                    .filter(refresh_tokens::family_id.eq(family_id))
-                    .filter(refresh_tokens::revoked_at.is_null()),
-            )
-            .set(refresh_tokens::revoked_at.eq(now))
-            .execute(conn)?;
-            if changed == 0 {
-                break;
-            }
+    // Repeat until a pass changes nothing: on PostgreSQL a rotation that commits while the
+    // UPDATE waits for its row lock adds a successor this statement's snapshot cannot see; the
+    // next statement's snapshot does.
+    loop {
+        let changed = diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?;
+        if changed == 0 {
+            break;
         }
-        let jtis: Vec<RevokedJti> = refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::access_exp.gt(now))
-            .select((refresh_tokens::access_jti, refresh_tokens::access_exp))
-            .load(conn)?;
-        for (jti, exp) in &jtis {
-            insert_revoked(conn, jti, *exp)?;
-        }
-        Ok(jtis)
-    })
+    }
+    let jtis: Vec<RevokedJti> = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::access_exp.gt(now))
+        .select((refresh_tokens::access_jti, refresh_tokens::access_exp))
+        .load(conn)?;
+    for (jti, exp) in &jtis {
+        insert_revoked(conn, jti, *exp)?;
+    }
+    Ok(jtis)
 }
 
 /// Revokes every refresh token of a user ("log out everywhere", disable).

@@ -87,10 +87,7 @@ impl TokenEndpoint {
             settings: self.settings.clone(),
             roles: self.issuer.role_cache(),
         };
-        let visit = self
-            .store
-            .run(move |c| store::write_transaction(c, |c| visit(c, &plan)))
-            .await?;
+        let visit = self.store.write(move |c| visit(c, &plan)).await?;
         let Rotation {
             row,
             user,

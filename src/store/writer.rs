@@ -1,0 +1,212 @@
+//! Group commit for SQLite: one writer thread runs the write transactions submitted while it was
+//! busy together, in one transaction, each inside a savepoint of its own. SQLite lets one
+//! connection write at a time anyway; this way the writers do not queue on its lock (a busy
+//! handler that sleeps and retries), and the cost of a commit — the WAL frames of the pages the
+//! transaction changed, the locks, the thread hand-offs — is shared by every transaction of the
+//! batch (pages such as the last leaf of a table are written once for all of them).
+//!
+//! Each caller is answered only after the batch's commit: a write is persisted before anyone
+//! learns it happened. A job that fails is rolled back to its savepoint alone; a failed commit
+//! fails every job of its batch (and none of their writes persists).
+
+use super::pool::DbConnection;
+use super::{Store, StoreError};
+use diesel::connection::SimpleConnection;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// The most transactions one commit carries.
+const MAX_BATCH: usize = 64;
+
+/// A submitted transaction: run inside the batch, then told how the commit went.
+trait Job: Send {
+    /// Runs the transaction's work; false when it failed (its savepoint is then rolled back).
+    fn run(&mut self, conn: &mut DbConnection) -> bool;
+    /// Answers the caller once the batch is committed (or failed).
+    fn finish(self: Box<Self>, committed: Result<(), &StoreError>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &mut DbConnection) -> bool {
+        let result = match self.work.take() {
+            Some(work) => work(conn),
+            None => Err(StoreError::Unexpected(anyhow::anyhow!("a write ran twice"))),
+        };
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), &StoreError>) {
+        let answer = match (committed, self.result) {
+            (Ok(()), Some(result)) => result,
+            (Ok(()), None) => Err(StoreError::Unexpected(anyhow::anyhow!(
+                "a write was not run"
+            ))),
+            (Err(e), _) => Err(shared(e)),
+        };
+        // The caller may have gone away (its request was cancelled): the write stands.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The same failure, for each caller of a batch.
+fn shared(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::NotFound => StoreError::NotFound,
+        StoreError::Conflict(what) => StoreError::Conflict(what),
+        StoreError::Unexpected(e) => StoreError::Unexpected(anyhow::anyhow!("{e:#}")),
+    }
+}
+
+/// The handle the store keeps: submitting is a channel send.
+#[derive(Debug)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread of `store` (which must not itself have a writer).
+    pub(super) fn start(store: Store) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("irongate-writer".into())
+            .spawn(move || run(&store, &queue))?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `work` in the next batch; answers once it is committed.
+    pub(super) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let span = tracing::Span::current();
+        let job = Pending {
+            work: Some(move |c: &mut DbConnection| span.in_scope(|| work(c))),
+            result: None,
+            reply,
+        };
+        self.jobs
+            .send(Box::new(job))
+            .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("the database writer stopped")))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("the database writer stopped")))?
+    }
+}
+
+/// The writer thread: waits for a job, takes every job already queued (up to `MAX_BATCH`), and
+/// runs them in one transaction. Ends when the store is dropped.
+fn run(store: &Store, queue: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = store.with_conn(|conn| commit_batch(conn, &mut batch));
+        for job in batch {
+            job.finish(committed.as_ref().map(|_| ()));
+        }
+    }
+}
+
+fn commit_batch(conn: &mut DbConnection, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    let ran = (|| -> Result<(), StoreError> {
+        for job in batch.iter_mut() {
+            conn.batch_execute("SAVEPOINT job")?;
+            if job.run(conn) {
+                conn.batch_execute("RELEASE job")?;
+            } else {
+                conn.batch_execute("ROLLBACK TO job; RELEASE job")?;
+            }
+        }
+        conn.batch_execute("COMMIT")?;
+        Ok(())
+    })();
+    if ran.is_err() {
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    ran
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::store::schema::role_graph_version;
+    use diesel::prelude::*;
+
+    fn store(dir: &std::path::Path) -> Store {
+        let url = format!("sqlite://{}", dir.join("w.db").display());
+        let settings =
+            Settings::from_sources(None, [("IRONGATE_DATABASE_URL".to_owned(), url)]).unwrap();
+        let store = Store::connect(&settings).unwrap();
+        store.run_migrations().unwrap();
+        store
+    }
+
+    fn version(store: &Store) -> i64 {
+        store
+            .with_conn(|c| {
+                Ok(role_graph_version::table
+                    .find(1)
+                    .select(role_graph_version::version)
+                    .get_result::<i64>(c)?)
+            })
+            .unwrap()
+    }
+
+    /// Many writes submitted at once share commits; one that fails is rolled back alone, the
+    /// others persist, and every caller gets its own answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_is_rolled_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let writes = (0..200).map(|i| {
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |c| {
+                        diesel::update(role_graph_version::table.find(1))
+                            .set(role_graph_version::version.eq(role_graph_version::version + 1))
+                            .execute(c)?;
+                        if i % 10 == 0 {
+                            return Err(StoreError::Conflict("test"));
+                        }
+                        Ok(i)
+                    })
+                    .await
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        for (i, r) in results.iter().enumerate() {
+            match r {
+                Ok(v) => assert_eq!(*v, i),
+                Err(StoreError::Conflict(_)) => assert_eq!(i % 10, 0),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(
+            version(&store),
+            180,
+            "the 20 failed writes left nothing behind"
+        );
+    }
+}
