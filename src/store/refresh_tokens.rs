@@ -34,11 +34,30 @@ pub type RevokedJti = (String, i64);
 
 pub fn insert_refresh_token(
     conn: &mut DbConnection,
-    token: &RefreshToken,
+    t: &RefreshToken,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(refresh_tokens::table)
-        .values(token)
-        .execute(conn)?;
+    // Every column named, NULL bound for `None`: diesel cannot cache the prepared statement of
+    // a struct insert with optional fields (its SQL depends on which are set), which cost a
+    // parse of the statement on every rotation.
+    on_backend!(conn, |c| diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(&t.token_hash),
+            refresh_tokens::family_id.eq(&t.family_id),
+            refresh_tokens::client_id.eq(&t.client_id),
+            refresh_tokens::user_id.eq(&t.user_id),
+            refresh_tokens::scope.eq(&t.scope),
+            refresh_tokens::stamp_digest.eq(&t.stamp_digest),
+            refresh_tokens::auth_time.eq(t.auth_time),
+            refresh_tokens::created_at.eq(t.created_at),
+            refresh_tokens::expires_at.eq(t.expires_at),
+            refresh_tokens::used_at.eq(t.used_at),
+            refresh_tokens::revoked_at.eq(t.revoked_at),
+            refresh_tokens::access_jti.eq(&t.access_jti),
+            refresh_tokens::access_exp.eq(t.access_exp),
+            refresh_tokens::session_id.eq(&t.session_id),
+            refresh_tokens::org_id.eq(&t.org_id),
+        ))
+        .execute(c))?;
     Ok(())
 }
 
@@ -63,7 +82,7 @@ pub fn claim_and_replace(
     now: i64,
     successor: &RefreshToken,
 ) -> Result<bool, StoreError> {
-    Ok(on_backend!(conn, |c| {
+    let claimed = on_backend!(conn, |c| {
         let claimed = diesel::update(
             refresh_tokens::table
                 .find(old_hash)
@@ -72,13 +91,12 @@ pub fn claim_and_replace(
         )
         .set(refresh_tokens::used_at.eq(now))
         .execute(c)?;
-        if claimed == 1 {
-            diesel::insert_into(refresh_tokens::table)
-                .values(successor)
-                .execute(c)?;
-        }
         Ok::<_, diesel::result::Error>(claimed == 1)
-    })?)
+    })?;
+    if claimed {
+        insert_refresh_token(conn, successor)?;
+    }
+    Ok(claimed)
 }
 
 /// Revokes every token of a family and records the access tokens issued from it that have
