@@ -283,7 +283,7 @@ impl Issuer {
             .await?)
     }
 
-    /// A presented refresh token's row and its user, in one trip to the blocking pool.
+    /// A presented refresh token's row and its user, in one read (`Store::read`).
     pub async fn find_refresh_token_with_user(
         &self,
         presented: &str,
@@ -294,7 +294,7 @@ impl Issuer {
         let hash = secrets::hash_secret(presented);
         Ok(self
             .store
-            .run(move |c| {
+            .read(move |c| {
                 let Some(row) = store::find_refresh_token(c, &hash)? else {
                     return Ok(None);
                 };
