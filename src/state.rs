@@ -4,6 +4,7 @@
 use crate::admin::Admin;
 use crate::auth::access::AccessVerifier;
 use crate::auth::account::PasswordChange;
+use crate::auth::api_keys::ApiKeyVerifier;
 use crate::auth::device::DeviceCookies;
 use crate::auth::end_all::EndAll;
 use crate::auth::password::PasswordHasher;
@@ -124,6 +125,7 @@ impl AppState {
             revocations.clone(),
         );
         let end_all = EndAll::new(store.clone(), ephemeral.clone());
+        let api_keys = ApiKeyVerifier::new(store.clone(), issuer.role_cache());
         Self {
             metadata: Metadata::build(&settings),
             tokens: TokenEndpoint::new(
@@ -134,7 +136,7 @@ impl AppState {
                 sign_in.clone(),
             ),
             revocation: Revocation::new(access.clone(), issuer.clone()),
-            introspection: Introspection::new(access.clone(), issuer),
+            introspection: Introspection::new(access.clone(), issuer, api_keys.clone()),
             interaction: Interaction::new(
                 settings.clone(),
                 keys.clone(),
@@ -142,7 +144,7 @@ impl AppState {
                 clients.clone(),
             ),
             sessions: Sessions::new(store.clone(), settings.clone()),
-            principals: Authenticator::new(access),
+            principals: Authenticator::new(access, api_keys),
             admin: Admin::new(settings.clone(), store.clone(), end_all.clone()),
             password_change: PasswordChange::new(
                 sign_in.clone(),

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod api_keys;
 pub mod claims;
 pub mod device;
 pub mod end_all;

@@ -3,7 +3,9 @@
 //! token is 256 random bits in base64url), never by a guess on their characters.
 
 use super::access::{AccessVerifier, Rejected};
+use super::api_keys::{ApiKeyVerifier, VerifiedKey};
 use super::claims::{AccessClaims, TokenKind};
+use crate::domain::api_key::ApiKey;
 use crate::store::User;
 
 /// The caller of a bearer endpoint.
@@ -24,6 +26,8 @@ pub enum Principal {
 #[derive(Debug, Clone)]
 pub enum Credential {
     AccessToken(AccessClaims),
+    /// An API key (`igk_…`), acting with its scopes that its user still has.
+    ApiKey(VerifiedKey),
 }
 
 impl Principal {
@@ -35,10 +39,11 @@ impl Principal {
         }
     }
 
-    /// The client the credential was issued to.
-    pub fn client_id(&self) -> &str {
+    /// The client the credential was issued to (none for an API key).
+    pub fn client_id(&self) -> Option<&str> {
         match self.credential() {
-            Credential::AccessToken(claims) => &claims.client_id,
+            Credential::AccessToken(claims) => Some(&claims.client_id),
+            Credential::ApiKey(_) => None,
         }
     }
 
@@ -58,6 +63,12 @@ impl Principal {
                 org_id: c.org_id.clone(),
                 org_roles: c.org_roles.clone(),
             },
+            Credential::ApiKey(k) => super::claims::Authorization {
+                roles: k.roles.clone(),
+                permissions: k.permissions.clone(),
+                org_id: k.org_id.clone(),
+                org_roles: k.org_roles.clone(),
+            },
         }
     }
 
@@ -65,6 +76,7 @@ impl Principal {
     pub fn has_scope(&self, scope: &str) -> bool {
         match self.credential() {
             Credential::AccessToken(claims) => claims.scope.split(' ').any(|s| s == scope),
+            Credential::ApiKey(key) => key.scope.split(' ').any(|s| s == scope),
         }
     }
 }
@@ -73,15 +85,25 @@ impl Principal {
 #[derive(Clone)]
 pub struct Authenticator {
     access: AccessVerifier,
+    keys: ApiKeyVerifier,
 }
 
 impl Authenticator {
-    pub fn new(access: AccessVerifier) -> Self {
-        Self { access }
+    pub fn new(access: AccessVerifier, keys: ApiKeyVerifier) -> Self {
+        Self { access, keys }
     }
 
-    /// Verifies `token` fully (signature, claims, revocation, the user's current state).
+    /// Verifies `token` fully (signature, claims, revocation, the user's current state), or
+    /// the API key it is.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, Rejected> {
+        if ApiKey::looks_like(token) {
+            let key = self.keys.verify(token).await?;
+            return Ok(Principal::User {
+                user_id: key.user.id.clone(),
+                record: Some(Box::new(key.user.clone())),
+                via: Credential::ApiKey(key),
+            });
+        }
         if TokenKind::of(token) != TokenKind::Jwt {
             return Err(Rejected::Invalid("the access token is invalid"));
         }
@@ -109,6 +131,7 @@ impl Authenticator {
             } => Ok(*user),
             other => match other.credential() {
                 Credential::AccessToken(claims) => self.access.current_user(claims).await,
+                Credential::ApiKey(key) => Ok(key.user.clone()),
             },
         }
     }

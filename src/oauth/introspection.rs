@@ -4,8 +4,10 @@ use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
 use super::issue::Issuer;
 use crate::auth::access::{AccessVerifier, Rejected};
+use crate::auth::api_keys::ApiKeyVerifier;
 use crate::auth::claims::TokenKind;
 use crate::auth::secrets::stamp_digest;
+use crate::domain::api_key::ApiKey;
 use crate::store::Client;
 use serde_json::{Value, json};
 
@@ -14,11 +16,16 @@ use serde_json::{Value, json};
 pub struct Introspection {
     access: AccessVerifier,
     issuer: Issuer,
+    keys: ApiKeyVerifier,
 }
 
 impl Introspection {
-    pub fn new(access: AccessVerifier, issuer: Issuer) -> Self {
-        Self { access, issuer }
+    pub fn new(access: AccessVerifier, issuer: Issuer, keys: ApiKeyVerifier) -> Self {
+        Self {
+            access,
+            issuer,
+            keys,
+        }
     }
 
     /// RFC 7662 §2.2. Only confidential clients may ask; any of them may introspect access
@@ -33,6 +40,9 @@ impl Introspection {
             ));
         }
         let token = form.require("token")?;
+        if ApiKey::looks_like(token) {
+            return self.api_key(token).await;
+        }
         match TokenKind::of(token) {
             TokenKind::Jwt => self.access_token(token).await,
             TokenKind::Refresh => self.refresh_token(client, token).await,
@@ -57,21 +67,32 @@ impl Introspection {
                     "aud": c.aud,
                     "jti": c.jti,
                 });
-                // The authorization claims, as the token carries them (omitted when empty).
-                if let Value::Object(map) = &mut answer {
-                    for (key, list) in [
-                        ("roles", c.roles),
-                        ("permissions", c.permissions),
-                        ("org_roles", c.org_roles),
-                    ] {
-                        if !list.is_empty() {
-                            map.insert(key.into(), json!(list));
-                        }
-                    }
-                    if let Some(org) = c.org_id {
-                        map.insert("org_id".into(), json!(org));
-                    }
-                }
+                // The authorization claims, as the token carries them.
+                add_authorization(&mut answer, c.roles, c.permissions, c.org_roles, c.org_id);
+                Ok(answer)
+            }
+            Err(Rejected::Invalid(_)) => Ok(inactive()),
+            Err(Rejected::Unavailable) => Err(OAuthError::unavailable()),
+        }
+    }
+
+    /// An API key: any confidential client may ask (as for access tokens); a key that is
+    /// malformed, unknown, expired, revoked, or whose user or organization is gone is inactive.
+    async fn api_key(&self, token: &str) -> Result<Value, OAuthError> {
+        match self.keys.verify(token).await {
+            Ok(k) => {
+                let mut answer = json!({
+                    "active": true,
+                    "token_type": "Bearer",
+                    "token_use": "api_key",
+                    "api_key_id": k.id,
+                    "sub": k.user.id,
+                    "scope": k.scope,
+                    "exp": k.expires_at,
+                    "iat": k.created_at,
+                    "iss": self.issuer.settings().server.issuer,
+                });
+                add_authorization(&mut answer, k.roles, k.permissions, k.org_roles, k.org_id);
                 Ok(answer)
             }
             Err(Rejected::Invalid(_)) => Ok(inactive()),
@@ -106,6 +127,31 @@ impl Introspection {
             }
             _ => Ok(inactive()),
         }
+    }
+}
+
+/// Adds the authorization claims to an answer, each omitted when empty.
+fn add_authorization(
+    answer: &mut Value,
+    roles: Vec<String>,
+    permissions: Vec<String>,
+    org_roles: Vec<String>,
+    org_id: Option<String>,
+) {
+    let Value::Object(map) = answer else {
+        return;
+    };
+    for (key, list) in [
+        ("roles", roles),
+        ("permissions", permissions),
+        ("org_roles", org_roles),
+    ] {
+        if !list.is_empty() {
+            map.insert(key.into(), json!(list));
+        }
+    }
+    if let Some(org) = org_id {
+        map.insert("org_id".into(), json!(org));
     }
 }
 

@@ -1,7 +1,7 @@
 //! UserInfo (OpenID Connect Core §5.3) and "log out everywhere": bearer-token endpoints.
 
 use super::common::{is_form, read_body};
-use super::extract::{authenticate, bearer_header};
+use super::extract::{authenticate, credential_header};
 use super::{Only, only};
 use crate::auth::principal::Principal;
 use crate::config::Settings;
@@ -35,7 +35,7 @@ async fn post_userinfo(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let header_token = bearer_header(&req)?;
+    let header_token = credential_header(&req)?;
     let body_token = if is_form(&req) {
         let body = read_body(&req, payload).await.map_err(|e| match e.reason {
             Reason::BodyTooLarge => BearerError::body_too_large(),
@@ -102,12 +102,16 @@ async fn post_logout_all(
     let Some(user_id) = caller.user_id() else {
         return Err(BearerError::invalid_token("a user's access token is required").into());
     };
-    let first_party = state
-        .clients
-        .find(caller.client_id())
-        .await
-        .map_err(BearerError::from)?
-        .is_some_and(|client| client.skip_consent);
+    // An API key has no client: it is never a first-party application's token.
+    let first_party = match caller.client_id() {
+        Some(client_id) => state
+            .clients
+            .find(client_id)
+            .await
+            .map_err(BearerError::from)?
+            .is_some_and(|client| client.skip_consent),
+        None => false,
+    };
     if !first_party {
         return Err(BearerError::not_permitted(
             "only a first-party application may log the user out everywhere",

@@ -32,10 +32,7 @@ pub struct RefreshToken {
 /// A revoked access token: its id and when it would have expired anyway.
 pub type RevokedJti = (String, i64);
 
-pub fn insert_refresh_token(
-    conn: &mut DbConnection,
-    t: &RefreshToken,
-) -> Result<(), StoreError> {
+pub fn insert_refresh_token(conn: &mut DbConnection, t: &RefreshToken) -> Result<(), StoreError> {
     // Every column named, NULL bound for `None`: diesel cannot cache the prepared statement of
     // a struct insert with optional fields (its SQL depends on which are set), which cost a
     // parse of the statement on every rotation.

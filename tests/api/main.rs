@@ -5,6 +5,7 @@
     reason = "tests fail loudly on what they did not expect"
 )]
 
+mod api_key_use;
 mod api_keys;
 mod architecture;
 mod authorize_errors;
