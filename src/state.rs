@@ -134,6 +134,7 @@ impl AppState {
                 clients.clone(),
                 issuer.clone(),
                 sign_in.clone(),
+                api_keys.clone(),
             ),
             revocation: Revocation::new(access.clone(), issuer.clone()),
             introspection: Introspection::new(access.clone(), issuer, api_keys.clone()),

@@ -36,6 +36,9 @@ pub struct AccessClaims {
     /// The user's effective roles inside the active organization, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub org_roles: Vec<String>,
+    /// The API key this token was exchanged for (RFC 8693), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
 }
 
 /// What a user may do, as a token carries it: computed at issuance from the database.

@@ -8,14 +8,17 @@ pub enum GrantType {
     RefreshToken,
     Password,
     ClientCredentials,
+    /// RFC 8693 token exchange (an API key for an access token).
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::Password,
         GrantType::ClientCredentials,
+        GrantType::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -24,6 +27,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -33,7 +37,7 @@ impl GrantType {
             .find(|g| g.as_str() == raw)
             .ok_or_else(|| {
                 Invalid::new(format!(
-                    "unknown grant type {raw:?}: use authorization_code, refresh_token, password or client_credentials"
+                    "unknown grant type {raw:?}: use authorization_code, refresh_token, password, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange"
                 ))
             })
     }
@@ -111,7 +115,11 @@ fn parse_grants(raw: &[String], public: bool) -> Result<Vec<GrantType>, Invalid>
     };
     grants.sort();
     grants.dedup();
-    for forbidden in [GrantType::ClientCredentials, GrantType::Password] {
+    for forbidden in [
+        GrantType::ClientCredentials,
+        GrantType::Password,
+        GrantType::TokenExchange,
+    ] {
         if public && grants.contains(&forbidden) {
             return Err(Invalid::new(format!(
                 "a public client cannot have the {forbidden} grant: it has no secret to authenticate with"

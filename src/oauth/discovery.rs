@@ -127,7 +127,8 @@ fn document(settings: &Settings) -> Map<String, Value> {
             "authorization_code",
             "client_credentials",
             "password",
-            "refresh_token"
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ]),
     );
     doc.insert(

@@ -67,6 +67,10 @@ impl Introspection {
                     "aud": c.aud,
                     "jti": c.jti,
                 });
+                if let Some(key) = c.api_key_id {
+                    // RFC 8693: the token was exchanged for this API key.
+                    answer["api_key_id"] = json!(key);
+                }
                 // The authorization claims, as the token carries them.
                 add_authorization(&mut answer, c.roles, c.permissions, c.org_roles, c.org_id);
                 Ok(answer)

@@ -2,7 +2,10 @@
 //! hashed refresh tokens of a family (RFC 9700 §4.14.2), with the family's revocation.
 
 use super::error::{ErrorCode, OAuthError};
-use super::tokens::{IdClaims, Subject, TokenId, at_hash, issue_access_token, sign_id_token};
+use super::tokens::{
+    IdClaims, Subject, TokenId, at_hash, issue_access_token, sign_access_token, sign_id_token,
+};
+use crate::auth::api_keys::VerifiedKey;
 use crate::auth::claims::{AccessClaims, Authorization};
 use crate::auth::revocations::{Revocations, RevokeError};
 use crate::auth::secrets::{self, stamp_digest};
@@ -12,6 +15,11 @@ use crate::keys::KeyStore;
 use crate::store::{self, Client, RefreshToken, Store, User};
 use serde::Serialize;
 use std::sync::Arc;
+
+/// The longest lifetime of an access token exchanged for an API key (seconds).
+pub const EXCHANGED_TOKEN_TTL: u64 = 300;
+/// RFC 8693 §3: the token type of an access token.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
@@ -24,6 +32,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1, for an exchanged token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// An access token (and ID token when `openid` is granted) for a user.
@@ -115,6 +126,7 @@ impl Issuer {
             scope,
             refresh_token: None,
             id_token: None,
+            issued_token_type: None,
         })
     }
 
@@ -207,6 +219,51 @@ impl Issuer {
         })
     }
 
+    /// RFC 8693: an access token for the user of an API key, acting with `scope` (within the
+    /// key's), the key's organization and authorization claims, and `api_key_id`; it lives
+    /// `access_token_ttl` or 300 s, whichever is shorter. No refresh token, no ID token.
+    pub fn exchanged_token(
+        &self,
+        client: &Client,
+        key: &VerifiedKey,
+        scope: &Scopes,
+    ) -> Result<TokenResponse, OAuthError> {
+        let id = TokenId::new();
+        let lifetime = self.settings.tokens.access_ttl.min(EXCHANGED_TOKEN_TTL);
+        let claims = AccessClaims {
+            iss: self.settings.server.issuer.clone(),
+            sub: key.user.id.clone(),
+            aud: self.settings.tokens.audience.clone(),
+            exp: id.iat + lifetime as i64,
+            iat: id.iat,
+            jti: id.jti,
+            client_id: client.id.clone(),
+            scope: scope.to_space_delimited(),
+            sst: Some(stamp_digest(&key.user.security_stamp)),
+            auth_time: None,
+            roles: key.roles.clone(),
+            permissions: key
+                .permissions
+                .iter()
+                .filter(|p| scope.contains(p))
+                .cloned()
+                .collect(),
+            org_id: key.org_id.clone(),
+            org_roles: key.org_roles.clone(),
+            api_key_id: Some(key.id.clone()),
+        };
+        let access_token = sign_access_token(&self.keys, &claims).map_err(signing_failed)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: lifetime,
+            scope: claims.scope,
+            refresh_token: None,
+            id_token: None,
+            issued_token_type: Some(ACCESS_TOKEN_TYPE),
+        })
+    }
+
     /// The token response for `tokens`, with `refresh_token` when one was issued.
     pub fn respond(&self, tokens: UserTokens, refresh_token: Option<String>) -> TokenResponse {
         TokenResponse {
@@ -216,6 +273,7 @@ impl Issuer {
             scope: tokens.claims.scope,
             refresh_token,
             id_token: tokens.id_token,
+            issued_token_type: None,
         }
     }
 

@@ -97,8 +97,14 @@ pub fn issue_access_token(
         permissions: authz.permissions,
         org_id: authz.org_id,
         org_roles: authz.org_roles,
+        api_key_id: None,
     };
     Ok((keys.sign(ACCESS_TOKEN_TYP, &claims)?, claims))
+}
+
+/// Signs access-token claims made elsewhere (an exchanged token: its own lifetime and key id).
+pub fn sign_access_token(keys: &KeyStore, claims: &AccessClaims) -> Result<String, KeyError> {
+    keys.sign(ACCESS_TOKEN_TYP, claims)
 }
 
 /// Signs an ID token for `claims`.

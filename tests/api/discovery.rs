@@ -28,7 +28,8 @@ async fn issuer_equals_the_configuration_exactly() {
             "authorization_code",
             "client_credentials",
             "password",
-            "refresh_token"
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ]),
         "every grant the token endpoint accepts is listed"
     );
@@ -195,7 +196,7 @@ async fn every_advertised_grant_is_one_the_token_endpoint_accepts_sec_28() {
     ]);
     let oidc = app.discovery().await;
     let advertised = oidc["grant_types_supported"].as_array().unwrap().clone();
-    assert_eq!(advertised.len(), 4, "{advertised:?}");
+    assert_eq!(advertised.len(), 5, "{advertised:?}");
     for grant in advertised.iter().map(|g| g.as_str().unwrap()) {
         if grant == "authorization_code" {
             continue; // the client's own grant: refused for its missing code instead

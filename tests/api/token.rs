@@ -1,29 +1,7 @@
 //! The token endpoint: client authentication, client_credentials and password grants, errors.
 
-use crate::helpers::{Client, TestApp, json_of, spawn_app};
+use crate::helpers::{Client, json_of, spawn_app};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
-
-async fn verify(app: &TestApp, token: &str, aud: &str) -> Value {
-    let jwks = app.jwks().await;
-    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == kid.as_str())
-        .unwrap();
-    let key =
-        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
-            .unwrap();
-    let mut v = Validation::new(Algorithm::RS256);
-    v.set_audience(&[aud]);
-    v.set_issuer(&[app.address.as_str()]);
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .unwrap()
-        .claims
-}
 
 #[tokio::test]
 async fn client_credentials_grant_works_with_basic_and_post_sec_27() {
@@ -58,7 +36,7 @@ async fn client_credentials_grant_works_with_basic_and_post_sec_27() {
     let token = body["access_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    let claims = verify(&app, token, &app.address).await;
+    let claims = app.verified_claims(token, &app.address).await;
     assert_eq!(claims["sub"], c.id.as_str());
     assert_eq!(claims["client_id"], c.id.as_str());
     assert_eq!(claims["scope"], "users:read");
@@ -308,14 +286,14 @@ async fn password_grant_issues_access_and_id_tokens() {
     let (status, _, body) = json_of(app.post_token(Some((&c.id, &c.secret)), &form).await).await;
     assert_eq!(status, 200, "{body}");
     let access = body["access_token"].as_str().unwrap();
-    let claims = verify(&app, access, &app.address).await;
+    let claims = app.verified_claims(access, &app.address).await;
     assert_eq!(claims["scope"], "email openid profile");
     assert!(
         claims["sst"].is_string(),
         "the security stamp travels in the token"
     );
     let id_token = body["id_token"].as_str().unwrap();
-    let id = verify(&app, id_token, &c.id).await;
+    let id = app.verified_claims(id_token, &c.id).await;
     assert_eq!(id["sub"], claims["sub"]);
     assert_eq!(id["azp"], c.id.as_str());
     assert_eq!(id["email"], "alice@example.com");

@@ -4,11 +4,13 @@ mod authorization_code;
 mod client_credentials;
 mod password;
 mod refresh_token;
+mod token_exchange;
 
 use super::client_auth::Clients;
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
 use super::issue::{Issuer, TokenResponse};
+use crate::auth::api_keys::ApiKeyVerifier;
 use crate::auth::sign_in::SignIn;
 use crate::config::Settings;
 use crate::domain::{GrantType, Scopes};
@@ -31,6 +33,7 @@ pub struct TokenEndpoint {
     clients: Clients,
     issuer: Issuer,
     sign_in: SignIn,
+    api_keys: ApiKeyVerifier,
 }
 
 impl TokenEndpoint {
@@ -40,6 +43,7 @@ impl TokenEndpoint {
         clients: Clients,
         issuer: Issuer,
         sign_in: SignIn,
+        api_keys: ApiKeyVerifier,
     ) -> Self {
         Self {
             settings,
@@ -47,6 +51,7 @@ impl TokenEndpoint {
             clients,
             issuer,
             sign_in,
+            api_keys,
         }
     }
 
@@ -72,6 +77,7 @@ impl TokenEndpoint {
             GrantType::Password => self.password(&client, req).await,
             GrantType::RefreshToken => self.refresh_token(&client, form).await,
             GrantType::AuthorizationCode => self.authorization_code(&client, form).await,
+            GrantType::TokenExchange => self.token_exchange(&client, form).await,
         }
     }
 

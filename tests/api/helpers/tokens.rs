@@ -15,6 +15,30 @@ pub async fn json_of(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMa
 }
 
 impl TestApp {
+    /// The claims of an RS256 token verified against this server's JWKS, `aud` and issuer.
+    pub async fn verified_claims(&self, token: &str, aud: &str) -> Value {
+        use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+        let jwks = self.jwks().await;
+        let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+        let jwk = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .unwrap();
+        let key = DecodingKey::from_rsa_components(
+            jwk["n"].as_str().unwrap(),
+            jwk["e"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&[aud]);
+        v.set_issuer(&[self.address.as_str()]);
+        jsonwebtoken::decode::<Value>(token, &key, &v)
+            .unwrap()
+            .claims
+    }
+
     /// POSTs a form to the token endpoint.
     pub async fn post_token(
         &self,
