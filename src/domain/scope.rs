@@ -3,7 +3,14 @@ use std::collections::BTreeSet;
 
 /// The OpenID Connect scopes, which always exist beside the configured catalogue (`roles`:
 /// the user's roles in ID tokens and userinfo).
-pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access", "roles"];
+pub const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "roles",
+    "api_keys",
+];
 
 /// The scopes a client gets when `client create` names none.
 pub const DEFAULT_CLIENT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];

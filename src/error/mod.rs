@@ -153,7 +153,7 @@ mod tests {
             message: "is not an email address".into(),
         });
         let response = e.error_response();
-        assert_eq!(response.status(), 422);
+        assert_eq!(response.status(), 400);
         assert_eq!(
             header(&response, header::CONTENT_TYPE),
             "application/problem+json"
@@ -161,7 +161,7 @@ mod tests {
         let body = body_of(response);
         assert_eq!(
             (body["status"].as_u64(), body["field"].as_str()),
-            (Some(422), Some("email"))
+            (Some(400), Some("email"))
         );
         let missing = AppError::from(AdminError::NotFound("no user with email a@b.c".into()));
         assert_eq!(missing.error_response().status(), 404);

@@ -10,7 +10,7 @@ pub(super) fn problem_status(e: &AdminError) -> StatusCode {
     match e {
         AdminError::NotFound(_) => StatusCode::NOT_FOUND,
         AdminError::Conflict(_) => StatusCode::CONFLICT,
-        AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AdminError::Invalid { .. } => StatusCode::BAD_REQUEST,
         AdminError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
         AdminError::Store(_) | AdminError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

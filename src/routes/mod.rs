@@ -10,6 +10,7 @@ pub mod frame;
 mod health;
 mod login;
 mod logout;
+mod me;
 mod revocation;
 mod token;
 mod userinfo;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     authorize::configure(cfg);
     logout::configure(cfg);
     account::configure(cfg);
+    me::configure(cfg);
     assets::configure(cfg);
 }
 

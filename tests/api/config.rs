@@ -148,6 +148,7 @@ async fn env_overrides_toml_overrides_defaults_in_the_running_server() {
             "email",
             "offline_access",
             "roles",
+            "api_keys",
             "reports:read"
         ]),
         "the file beats the defaults"

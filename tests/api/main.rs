@@ -23,6 +23,7 @@ mod discovery;
 mod helpers;
 mod jwks;
 mod logout;
+mod me_api_keys;
 mod oidc_rp;
 mod page_security;
 mod pages;
