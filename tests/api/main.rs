@@ -37,4 +37,5 @@ mod roles;
 mod sessions;
 mod storage;
 mod token;
+mod token_exchange;
 mod userinfo;

@@ -264,6 +264,18 @@ pub async fn spawn_app_with(env: TestEnv, customize: impl FnOnce(&mut Settings))
 }
 
 impl TestApp {
+    /// Another node on this one's database, Redis prefix and keys directory; its address.
+    pub async fn second_node(&self) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let settings = Settings::from_sources(None, self.env.env(&address)).expect("test settings");
+        let node = Application::build_with_listener(settings, listener)
+            .await
+            .expect("build the second node");
+        tokio::spawn(node.run_until_stopped());
+        address
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
