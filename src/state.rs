@@ -12,6 +12,7 @@ use crate::auth::principal::Authenticator;
 use crate::auth::rate_limit::{Limiter, LoginLimits};
 use crate::auth::revocations::Revocations;
 use crate::auth::sign_in::SignIn;
+use crate::browser::reveal::OnceReveal;
 use crate::browser::session::Sessions;
 use crate::config::Settings;
 use crate::ephemeral::Ephemeral;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub introspection: Introspection,
     pub interaction: Interaction,
     pub sessions: Sessions,
+    /// Secrets shown once across a redirect (a new API key on the account page).
+    pub reveal: OnceReveal,
     pub sign_in: SignIn,
     pub password_change: PasswordChange,
     pub principals: Authenticator,
@@ -145,6 +148,7 @@ impl AppState {
                 clients.clone(),
             ),
             sessions: Sessions::new(store.clone(), settings.clone()),
+            reveal: OnceReveal::new(keys.cookie_secret()),
             principals: Authenticator::new(access, api_keys),
             admin: Admin::new(settings.clone(), store.clone(), end_all.clone()),
             password_change: PasswordChange::new(

@@ -179,6 +179,16 @@ impl Admin {
         Ok(created(stored, key))
     }
 
+    /// A user's effective permissions (global): what their keys may be given.
+    pub async fn user_permissions(&self, user_id: &str) -> Result<Vec<String>, AdminError> {
+        let user = user_id.to_owned();
+        let access = self
+            .store
+            .run(move |c| store::effective_access(c, &RoleGraphCache::default(), &user, None))
+            .await?;
+        Ok(access.permissions.into_iter().collect())
+    }
+
     /// A user's keys, newest first.
     pub async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKeyListing>, AdminError> {
         let user = user_id.to_owned();

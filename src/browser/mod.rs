@@ -1,4 +1,5 @@
 //! What the browser sees: sessions (cookie, CSRF) and server-rendered pages.
 
 pub mod pages;
+pub mod reveal;
 pub mod session;

@@ -39,6 +39,32 @@ pub struct PasswordPage<'a> {
     pub changed: bool,
 }
 
+#[derive(Template)]
+#[template(path = "api_keys.html")]
+pub struct ApiKeysPage<'a> {
+    pub email: &'a str,
+    pub keys: Vec<ApiKeyRowView>,
+    /// The user's permissions: one checkbox each.
+    pub scopes: Vec<String>,
+    /// (seconds, label) choices of `select#expires`.
+    pub lifetimes: Vec<(u64, String)>,
+    pub csrf_token: &'a str,
+    /// A key just made: shown once.
+    pub new_key: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// One row of the keys table.
+pub struct ApiKeyRowView {
+    pub id: String,
+    pub name: String,
+    pub display: String,
+    pub scopes: String,
+    pub expires: String,
+    pub last_used: String,
+    pub revoked: bool,
+}
+
 pub struct ScopeItem {
     pub name: String,
     pub description: String,

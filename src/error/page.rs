@@ -91,6 +91,24 @@ impl From<StoreError> for PageError {
     }
 }
 
+/// An administrative refusal met on a page: not found → 404, invalid or conflicting input → 400
+/// with its message, anything else → 503 (logged).
+impl From<crate::admin::AdminError> for PageError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError;
+        match e {
+            AdminError::NotFound(m) => PageError::new(StatusCode::NOT_FOUND, "Not found", m),
+            AdminError::Invalid { message, .. } => PageError::bad_request(message),
+            AdminError::Conflict(m) => PageError::bad_request(m),
+            AdminError::Store(e) => PageError::from(e),
+            AdminError::Unexpected(e) => {
+                tracing::error!(error = ?e, "a browser request failed");
+                PageError::unavailable()
+            }
+        }
+    }
+}
+
 impl From<SignInError> for PageError {
     fn from(e: SignInError) -> Self {
         tracing::error!(error = %e, "a sign-in could not be completed");

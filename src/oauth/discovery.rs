@@ -16,6 +16,8 @@ pub mod paths {
     pub const LOGIN: &str = "/login";
     /// The signed-in user's password-change page.
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
+    pub const ACCOUNT_API_KEYS: &str = "/account/api-keys";
+    pub const ACCOUNT_API_KEYS_REVOKE: &str = "/account/api-keys/revoke";
     pub const CONSENT: &str = "/consent";
     /// The organization chooser's form posts here.
     pub const ORGANIZATION: &str = "/organization";

@@ -27,18 +27,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The signed-in session, if the request has one.
-async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<Current>, PageError> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<Current>, PageError> {
     let current = state.sessions.current(req).await.on_page()?;
     Ok(current.filter(|c| c.user.is_some()))
 }
 
-/// To the login page, which comes back here after the sign-in.
-fn to_login(state: &AppState) -> HttpResponse {
-    let login = format!(
-        "{}?next={}",
-        state.settings.endpoint(paths::LOGIN),
-        paths::ACCOUNT_PASSWORD
-    );
+/// To the login page, which comes back to the account page `next` after the sign-in.
+pub(super) fn to_login(state: &AppState, next: &str) -> HttpResponse {
+    let login = format!("{}?next={next}", state.settings.endpoint(paths::LOGIN));
     pages::redirect(false, &login, vec![])
 }
 
@@ -63,7 +62,7 @@ async fn get_password(
 ) -> Result<HttpResponse, AppError> {
     match signed_in(&state, &req).await? {
         Some(current) => Ok(form_page(&current, StatusCode::OK, None)),
-        None => Ok(to_login(&state)),
+        None => Ok(to_login(&state, paths::ACCOUNT_PASSWORD)),
     }
 }
 
@@ -79,13 +78,13 @@ async fn post_password(
     let form = Form::parse(&body).on_page()?;
     let Some(current) = signed_in(&state, &req).await? else {
         // The session ended while the form was open (or there never was one).
-        return Ok(to_login(&state));
+        return Ok(to_login(&state, paths::ACCOUNT_PASSWORD));
     };
     if !current.csrf_ok(form.get("csrf_token"), PURPOSE, "") {
         return Err(PageError::forbidden().into());
     }
     let Some(user) = current.user.clone() else {
-        return Ok(to_login(&state));
+        return Ok(to_login(&state, paths::ACCOUNT_PASSWORD));
     };
     let (old, new) = (
         form.get("current_password").unwrap_or(""),

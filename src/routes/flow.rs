@@ -90,7 +90,7 @@ pub enum LoginFor<'a> {
 }
 
 /// The pages a sign-in without an authorization request may return to.
-pub const ACCOUNT_PAGES: &[&str] = &[paths::ACCOUNT_PASSWORD];
+pub const ACCOUNT_PAGES: &[&str] = &[paths::ACCOUNT_PASSWORD, paths::ACCOUNT_API_KEYS];
 
 impl LoginFor<'_> {
     /// What the form's CSRF token is bound to, besides the session.

@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: parse, call one service, map the result.
 
 mod account;
+mod account_keys;
 mod assets;
 mod authorize;
 mod common;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     authorize::configure(cfg);
     logout::configure(cfg);
     account::configure(cfg);
+    account_keys::configure(cfg);
     me::configure(cfg);
     assets::configure(cfg);
 }

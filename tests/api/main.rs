@@ -5,6 +5,7 @@
     reason = "tests fail loudly on what they did not expect"
 )]
 
+mod account_api_keys;
 mod api_key_use;
 mod api_keys;
 mod architecture;
@@ -13,6 +14,8 @@ mod authorize_flow;
 mod authorize_redirect_uri;
 mod bad_input;
 mod chromium;
+mod chromium_driver;
+mod chromium_keys;
 mod cli;
 mod code_grant;
 mod config;
