@@ -4,6 +4,7 @@
 use super::schema::api_keys;
 use super::{DbConnection, StoreError};
 use diesel::prelude::*;
+use subtle::ConstantTimeEq;
 
 /// How often `last_used_at` is written for one key at most (seconds).
 pub const LAST_USED_GRANULARITY: i64 = 300;
@@ -36,10 +37,14 @@ impl ApiKeyRow {
         if self.revoked_at.is_some() || now >= self.expires_at {
             return false;
         }
-        if self.key_hash == hash {
+        // Constant-time comparisons (the row was found by this hash, but no comparison of a
+        // secret's digest should leak where it differs).
+        let same = |stored: &str| bool::from(stored.as_bytes().ct_eq(hash.as_bytes()));
+        if same(&self.key_hash) {
             return true;
         }
-        self.previous_hash.as_deref() == Some(hash) && self.previous_until.is_some_and(|t| now < t)
+        self.previous_hash.as_deref().is_some_and(same)
+            && self.previous_until.is_some_and(|t| now < t)
     }
 }
 

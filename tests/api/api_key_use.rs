@@ -321,6 +321,17 @@ async fn parallel_uses_all_succeed_and_record_the_last_use() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(last_used.is_i64(), "last_used_at was recorded");
+    // Later uses within 5 minutes write nothing: the recorded time stays.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for answer in futures_util::future::join_all((0..32).map(|_| introspect(&app, &c, &k))).await {
+        assert_eq!(answer["active"], true);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let list = app
+        .env
+        .cli(&["api-key", "list", "--email", "alice@example.com"], None)
+        .json();
+    assert_eq!(list[0]["last_used_at"], last_used, "no write per use");
 }
 
 /// A key revoked through one node (the self-service API of node A) is refused by another on
