@@ -44,7 +44,7 @@ pub use organizations::{
     Organization, OrganizationListing, add_member, find_organization, insert_organization,
     is_member, list_organizations, remove_member, user_organizations,
 };
-pub use pool::{DbConnection, Store, write_transaction};
+pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{
     RefreshToken, RevokedJti, claim_and_replace, delete_expired, find_refresh_token,
     insert_refresh_token, insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens,
@@ -62,6 +62,7 @@ pub use users::{
     NewUser, User, end_all_sessions, end_all_sessions_setting, find_user_by_email, find_user_by_id,
     insert_user, set_security_stamp, set_user_active, update_password_hash,
 };
+pub use writer::write_transaction;
 
 /// What can go wrong in storage, as the layers above need to tell it apart.
 #[derive(Debug, thiserror::Error)]

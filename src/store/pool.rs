@@ -281,7 +281,10 @@ impl Store {
     {
         match &self.writer {
             Some(writer) => writer.write(f).await,
-            None => self.run(move |c| write_transaction(c, f)).await,
+            None => {
+                self.run(move |c| super::writer::write_transaction(c, f))
+                    .await
+            }
         }
     }
 
@@ -405,33 +408,6 @@ impl Store {
         self.run(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
             .await
             .is_ok()
-    }
-}
-
-/// Runs `f` in a transaction that reads and then writes: on SQLite one that holds the write lock
-/// from its start (`BEGIN IMMEDIATE`; a deferred transaction that reads, then writes, fails at
-/// once with "database is locked" when another connection wrote in between), on PostgreSQL an
-/// ordinary one (its writes take row locks).
-pub fn write_transaction<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    if matches!(conn, DbConnection::Pg(_)) {
-        return conn.transaction(f);
-    }
-    conn.batch_execute("BEGIN IMMEDIATE")?;
-    match f(conn) {
-        Ok(value) => match conn.batch_execute("COMMIT") {
-            Ok(()) => Ok(value),
-            Err(e) => {
-                let _ = conn.batch_execute("ROLLBACK");
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
     }
 }
 

@@ -11,9 +11,36 @@
 
 use super::pool::DbConnection;
 use super::{Store, StoreError};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Connection, SimpleConnection};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
+
+/// Runs `f` in a transaction that reads and then writes: on SQLite one that holds the write lock
+/// from its start (`BEGIN IMMEDIATE`; a deferred transaction that reads, then writes, fails at
+/// once with "database is locked" when another connection wrote in between), on PostgreSQL an
+/// ordinary one (its writes take row locks).
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if matches!(conn, DbConnection::Pg(_)) {
+        return conn.transaction(f);
+    }
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => match conn.batch_execute("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(e)
+        }
+    }
+}
 
 /// The most transactions one commit carries.
 const MAX_BATCH: usize = 64;
