@@ -27,6 +27,8 @@ pub struct NewUserInput {
     pub name: Option<String>,
     pub roles: Vec<String>,
     pub password: Option<String>,
+    /// Whether the email is known to be the user's (`--email-verified`).
+    pub email_verified: bool,
 }
 
 /// A user to create, every field checked.
@@ -36,6 +38,7 @@ pub struct ValidNewUser {
     name: Option<String>,
     roles: Vec<String>,
     password: Option<Password>,
+    email_verified: bool,
 }
 
 impl NewUserInput {
@@ -58,6 +61,7 @@ impl NewUserInput {
             name,
             roles: self.roles,
             password,
+            email_verified: self.email_verified,
         })
     }
 }
@@ -79,7 +83,7 @@ impl Admin {
             email_normalized: user.email.normalized(),
             name: user.name,
             password_hash,
-            email_verified: false,
+            email_verified: user.email_verified,
             security_stamp: secrets::random_token(16),
         };
         let (row, roles) = (new.clone(), user.roles);
@@ -129,6 +133,37 @@ impl Admin {
             .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
             .map_err(|e| anyhow::anyhow!(e))?;
         let ended = self.end_all.set_password(&user.id, hash).await?;
+        Ok(Changed {
+            user: UserRef {
+                id: user.id,
+                email: user.email,
+            },
+            unshared: ended.unshared,
+        })
+    }
+
+    /// Unlinks the user's identity at `issuer`; every session and token of theirs ends (one
+    /// may have been opened through that identity).
+    pub async fn unlink_identity(&self, email: &str, issuer: &str) -> Result<Changed, AdminError> {
+        let parsed = Email::parse(email).map_err(|e| AdminError::invalid("email", e))?;
+        let normalized = parsed.normalized();
+        let user = self
+            .store
+            .run(move |c| store::find_user_by_email(c, &normalized))
+            .await?
+            .ok_or_else(|| no_user(&parsed))?;
+        let (id, iss) = (user.id.clone(), issuer.to_owned());
+        let removed = self
+            .store
+            .run(move |c| store::unlink_identity(c, &id, &iss))
+            .await?;
+        if removed == 0 {
+            return Err(AdminError::NotFound(format!(
+                "{} has no identity linked from {issuer}",
+                user.email
+            )));
+        }
+        let ended = self.end_all.end_all(&user.id, false).await?;
         Ok(Changed {
             user: UserRef {
                 id: user.id,

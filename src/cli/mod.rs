@@ -75,6 +75,19 @@ pub enum UserCommand {
     AddRole(UserRoleArgs),
     /// Take a role away from the user; prints {"id", "email"}
     RemoveRole(UserRoleArgs),
+    /// Unlink the user's identity at a federated provider (their sessions and tokens end);
+    /// prints {"id", "email"}
+    Unlink(UnlinkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnlinkArgs {
+    /// The user's email address (any letter case)
+    #[arg(long)]
+    pub email: String,
+    /// The provider's issuer, as its ID tokens name it (e.g. https://accounts.google.com)
+    #[arg(long)]
+    pub issuer: String,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +115,10 @@ pub struct UserCreateArgs {
     /// without it the user can only sign in through federation
     #[arg(long)]
     pub password_stdin: bool,
+    /// The email is known to belong to the user (federation may then link an identity from a
+    /// provider authoritative for it); unverified by default
+    #[arg(long)]
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +255,7 @@ fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<serde_json::Valu
                 name: args.name,
                 roles: args.roles,
                 password,
+                email_verified: args.email_verified,
             }
             .validate()?;
             block_on(
@@ -267,6 +285,12 @@ fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<serde_json::Valu
                 .change_user_role(&args.email, &args.role, args.org.as_deref(), false)
                 .await
         })?,
+        UserCommand::Unlink(args) => {
+            let email = existing_database(&settings, &args.email)?;
+            warn_unshared(block_on(settings, |admin| async move {
+                admin.unlink_identity(&email, &args.issuer).await
+            })?)
+        }
         UserCommand::SetPassword(args) => {
             let password = read_password()?;
             // The password rules that need no database first, so a bad one opens nothing.

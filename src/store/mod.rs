@@ -19,6 +19,7 @@ mod api_keys;
 mod authorization_codes;
 mod clients;
 mod consents;
+mod federation;
 mod organizations;
 mod pool;
 mod refresh_tokens;
@@ -40,6 +41,7 @@ pub use authorization_codes::{
 };
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use consents::{find_consent, save_consent};
+pub use federation::{find_identity, link_identity, unlink_identity};
 pub use organizations::{
     Organization, OrganizationListing, add_member, find_organization, insert_organization,
     is_member, list_organizations, remove_member, user_organizations,

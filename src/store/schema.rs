@@ -194,9 +194,21 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> users (user_id));
 
+diesel::table! {
+    federated_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(federated_identities -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     authorization_codes,
+    federated_identities,
     sessions,
     consents,
     users,

@@ -23,6 +23,7 @@ mod consent;
 mod cors;
 mod db_recovery;
 mod discovery;
+mod federation_cli;
 mod helpers;
 mod jwks;
 mod logout;
