@@ -174,8 +174,11 @@ pub enum KeysCommand {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let quiet = !matches!(cli.command, Command::Serve | Command::Migrate);
-    crate::telemetry::init(if quiet { "warn" } else { "info" });
     let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(
+        if quiet { "warn" } else { "info" },
+        settings.server.log_json,
+    );
     match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => {

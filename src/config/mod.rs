@@ -76,6 +76,8 @@ pub struct ServerSettings {
     /// The `iss` of every token and the base of every endpoint URL.
     pub issuer: String,
     pub bind: String,
+    /// `log_format`: one JSON object per line for log pipelines, or text.
+    pub log_json: bool,
 }
 
 /// `database_url`.
@@ -223,6 +225,7 @@ impl Settings {
 struct Raw {
     issuer: Option<Given<Text>>,
     bind: Option<Given<Text>>,
+    log_format: Option<Given<Text>>,
     database_url: Option<Given<Text>>,
     redis_url: Option<Given<Text>>,
     redis_prefix: Option<Given<Text>>,

@@ -256,6 +256,7 @@ fn the_keys_and_their_variables_are_the_documented_ones() {
     let mut expected = [
         "IRONGATE_ISSUER",
         "IRONGATE_BIND",
+        "IRONGATE_LOG_FORMAT",
         "IRONGATE_DATABASE_URL",
         "IRONGATE_REDIS_URL",
         "IRONGATE_REDIS_PREFIX",

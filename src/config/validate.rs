@@ -20,6 +20,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
     let Raw {
         issuer,
         bind,
+        log_format,
         database_url,
         redis_url,
         redis_prefix,
@@ -58,6 +59,16 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
     let scopes = list("scopes", scopes)?.unwrap_or_else(|| split_list(DEFAULT_SCOPES));
     let audience =
         non_empty("audience", text("audience", audience)?)?.unwrap_or_else(|| issuer.clone());
+    let log_json = match text("log_format", log_format)?.as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(err(
+                "log_format",
+                format!("must be text or json, got {other:?}"),
+            ));
+        }
+    };
     let bind = validate_bind(text("bind", bind)?.unwrap_or_else(|| "127.0.0.1:8080".into()))?;
     let redis_prefix = text("redis_prefix", redis_prefix)?.unwrap_or_else(|| "irongate:".into());
     let keys_dir = PathBuf::from(
@@ -116,7 +127,11 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
     let session_lifetime = ranged("session_lifetime", session_lifetime, 43_200, 1, 31_536_000)?;
     let google = google_settings(google)?;
     Ok(Settings {
-        server: ServerSettings { issuer, bind },
+        server: ServerSettings {
+            issuer,
+            bind,
+            log_json,
+        },
         database: DatabaseSettings {
             url: database_url,
             kind: database_kind,

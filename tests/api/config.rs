@@ -5,7 +5,7 @@ use crate::helpers::{TestEnv, eventually, irongate_command, run};
 use std::process::{Child, Stdio};
 
 /// A server process, killed when dropped.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
     pub base: String,
 }
@@ -33,7 +33,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_server(dir: &std::path::Path, env: &[(String, String)]) -> ServerProcess {
+pub(crate) async fn start_server(dir: &std::path::Path, env: &[(String, String)]) -> ServerProcess {
     start_server_on(dir, env, free_port()).await
 }
 

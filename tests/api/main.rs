@@ -27,6 +27,7 @@ mod federation_cli;
 mod helpers;
 mod jwks;
 mod logout;
+mod logs;
 mod me_api_keys;
 mod oidc_rp;
 mod page_security;
