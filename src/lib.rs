@@ -10,6 +10,7 @@ pub mod domain;
 pub mod ephemeral;
 pub mod error;
 pub mod keys;
+pub mod metrics;
 pub mod oauth;
 pub mod routes;
 pub mod startup;

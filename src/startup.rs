@@ -8,7 +8,7 @@ use crate::store::Store;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{Condition, DefaultHeaders};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +60,12 @@ impl Application {
         .shutdown_timeout(30)
         .listen(listener)?
         .run();
+        if let Some(bind) = &state.settings.server.metrics_bind {
+            let metrics = serve_metrics(bind, state.clone()).map_err(|e| {
+                anyhow::anyhow!("configuration key `metrics_bind`: cannot listen on {bind}: {e}")
+            })?;
+            tokio::spawn(metrics);
+        }
         Ok(Self {
             port,
             server,
@@ -123,4 +129,42 @@ fn spawn_housekeeping(store: Store, session_idle_timeout: u64) {
             }
         }
     });
+}
+
+/// Starts the metrics listener on `bind` (the recorder is installed with it).
+fn serve_metrics(bind: &str, state: AppState) -> std::io::Result<actix_web::dev::Server> {
+    let Some(handle) = crate::metrics::handle() else {
+        return Err(std::io::Error::other(
+            "the metrics recorder could not be installed",
+        ));
+    };
+    let data = web::Data::new((handle, state));
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/metrics", web::get().to(scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(bind)?
+    .run())
+}
+
+/// The scrape: the health gauges are read now, then everything is rendered.
+async fn scrape(
+    data: web::Data<(metrics_exporter_prometheus::PrometheusHandle, AppState)>,
+) -> HttpResponse {
+    let (handle, state) = data.get_ref();
+    let database_up = state.store.ping().await;
+    metrics::gauge!("irongate_database_up").set(if database_up { 1.0 } else { 0.0 });
+    let pool = state.store.pool_state();
+    metrics::gauge!("irongate_database_pool_connections").set(f64::from(pool.0));
+    metrics::gauge!("irongate_database_pool_idle").set(f64::from(pool.1));
+    if state.settings.redis.url.is_some() {
+        let redis_up = state.ephemeral.ping().await;
+        metrics::gauge!("irongate_redis_up").set(if redis_up { 1.0 } else { 0.0 });
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(handle.render())
 }

@@ -50,7 +50,7 @@ pub struct AppState {
     pub end_all: EndAll,
     pub admin: Admin,
     revocations: Revocations,
-    ephemeral: Ephemeral,
+    pub(crate) ephemeral: Ephemeral,
 }
 
 impl AppState {

@@ -131,3 +131,13 @@ impl SignIn {
             .await?)
     }
 }
+
+/// A sign-in attempt's result, as the metrics name it.
+pub fn outcome<T>(attempt: &Result<T, SignInError>) -> &'static str {
+    match attempt {
+        Ok(_) => "success",
+        Err(SignInError::Limited(_)) => "limited",
+        Err(SignInError::Failed) => "failure",
+        Err(_) => "error",
+    }
+}

@@ -78,6 +78,8 @@ pub struct ServerSettings {
     pub bind: String,
     /// `log_format`: one JSON object per line for log pipelines, or text.
     pub log_json: bool,
+    /// `metrics_bind`: where Prometheus scrapes `/metrics`; None: no metrics listener.
+    pub metrics_bind: Option<String>,
 }
 
 /// `database_url`.
@@ -226,6 +228,7 @@ struct Raw {
     issuer: Option<Given<Text>>,
     bind: Option<Given<Text>>,
     log_format: Option<Given<Text>>,
+    metrics_bind: Option<Given<Text>>,
     database_url: Option<Given<Text>>,
     redis_url: Option<Given<Text>>,
     redis_prefix: Option<Given<Text>>,

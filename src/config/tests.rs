@@ -257,6 +257,7 @@ fn the_keys_and_their_variables_are_the_documented_ones() {
         "IRONGATE_ISSUER",
         "IRONGATE_BIND",
         "IRONGATE_LOG_FORMAT",
+        "IRONGATE_METRICS_BIND",
         "IRONGATE_DATABASE_URL",
         "IRONGATE_REDIS_URL",
         "IRONGATE_REDIS_PREFIX",

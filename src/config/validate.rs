@@ -21,6 +21,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
         issuer,
         bind,
         log_format,
+        metrics_bind,
         database_url,
         redis_url,
         redis_prefix,
@@ -69,6 +70,10 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
             ));
         }
     };
+    let metrics_bind = text("metrics_bind", metrics_bind)?
+        .filter(|b| !b.is_empty())
+        .map(|b| validate_bind_of("metrics_bind", b))
+        .transpose()?;
     let bind = validate_bind(text("bind", bind)?.unwrap_or_else(|| "127.0.0.1:8080".into()))?;
     let redis_prefix = text("redis_prefix", redis_prefix)?.unwrap_or_else(|| "irongate:".into());
     let keys_dir = PathBuf::from(
@@ -131,6 +136,7 @@ pub(super) fn settings(raw: Raw) -> Result<Settings, ConfigError> {
             issuer,
             bind,
             log_json,
+            metrics_bind,
         },
         database: DatabaseSettings {
             url: database_url,
@@ -293,6 +299,10 @@ fn validate_issuer(raw: &str) -> Result<String, ConfigError> {
 }
 
 fn validate_bind(raw: String) -> Result<String, ConfigError> {
+    validate_bind_of("bind", raw)
+}
+
+fn validate_bind_of(key: &str, raw: String) -> Result<String, ConfigError> {
     let port_ok = raw
         .rsplit_once(':')
         .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
@@ -300,7 +310,7 @@ fn validate_bind(raw: String) -> Result<String, ConfigError> {
         Ok(raw)
     } else {
         Err(err(
-            "bind",
+            key,
             format!("must be HOST:PORT such as 127.0.0.1:8080, got {raw:?}"),
         ))
     }

@@ -66,6 +66,11 @@ impl Ephemeral {
         matches!(self, Ephemeral::Redis(_))
     }
 
+    /// Whether the state answers (Redis reachable; always true in process).
+    pub async fn ping(&self) -> bool {
+        self.is_revoked("irongate-health-probe").await.is_some()
+    }
+
     /// Puts a revoked access token on the blocklist until `exp` (unix seconds).
     pub async fn revoke_jti(&self, jti: &str, exp: i64) -> Result<(), Unavailable> {
         match self {

@@ -23,6 +23,8 @@ pub async fn frame(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_owned();
     let id = secrets::random_token(9);
     let header_bytes: usize = req
         .headers()
@@ -46,11 +48,18 @@ pub async fn frame(
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);
             }
+            crate::metrics::request(
+                response.request().match_pattern().as_deref(),
+                &method,
+                response.status().as_u16(),
+                started.elapsed(),
+            );
             Ok(response.map_into_left_body())
         }
         // An error from an inner service keeps its response, now carrying the id too.
         Err(e) => {
             let mut response = e.error_response();
+            crate::metrics::request(None, &method, response.status().as_u16(), started.elapsed());
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);
             }

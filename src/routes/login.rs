@@ -192,11 +192,12 @@ pub async fn post_login(
     }
     let ip = client_ip(&req, &state);
     let device = state.sessions.presented_device(&req);
-    let user = match state
+    let attempt = state
         .sign_in
         .sign_in(ip, username, password.to_owned(), device.as_deref())
-        .await
-    {
+        .await;
+    crate::metrics::sign_in("login_page", crate::auth::sign_in::outcome(&attempt));
+    let user = match attempt {
         Ok(user) => user,
         Err(SignInError::Limited(wait)) => return Ok(limited_page(wait, again)),
         Err(SignInError::Failed) => return Ok(again(StatusCode::UNAUTHORIZED, LOGIN_FAILED)),

@@ -403,6 +403,12 @@ impl Store {
             .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("database task failed: {e}")))?
     }
 
+    /// The pool's connections and how many of them are idle (for the metrics).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> bool {
         self.run(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))

@@ -29,6 +29,7 @@ mod jwks;
 mod logout;
 mod logs;
 mod me_api_keys;
+mod metrics;
 mod oidc_rp;
 mod page_security;
 mod pages;

@@ -72,13 +72,17 @@ impl TokenEndpoint {
                 format!("this client may not use the {grant} grant"),
             ));
         }
-        match grant {
+        let issued = match grant {
             GrantType::ClientCredentials => self.client_credentials(&client, form),
             GrantType::Password => self.password(&client, req).await,
             GrantType::RefreshToken => self.refresh_token(&client, form).await,
             GrantType::AuthorizationCode => self.authorization_code(&client, form).await,
             GrantType::TokenExchange => self.token_exchange(&client, form).await,
+        };
+        if issued.is_ok() {
+            crate::metrics::token_issued(grant.as_str());
         }
+        issued
     }
 
     /// The requested scopes, which must all be allowed to the client; all allowed ones when

@@ -19,11 +19,12 @@ impl TokenEndpoint {
         let username = form.require("username")?.to_owned();
         let password = form.require("password")?.to_owned();
         let scopes = self.granted_scopes(client, form)?;
-        let user = self
+        let attempt = self
             .sign_in
             .sign_in(req.client_ip, &username, password, None)
-            .await
-            .map_err(refused)?;
+            .await;
+        crate::metrics::sign_in("password_grant", crate::auth::sign_in::outcome(&attempt));
+        let user = attempt.map_err(refused)?;
         let org_id =
             match organization::choose(&self.store, client, &user.id, form.get("organization"))
                 .await?

@@ -101,6 +101,9 @@ impl TokenEndpoint {
                 client,
                 why,
             } => {
+                if why == "reused" {
+                    crate::metrics::refresh_reuse();
+                }
                 tracing::warn!(%family, %client, "refresh token {why}; revoking its family");
                 self.issuer.revoke_family(&family).await?;
                 return Err(invalid());
