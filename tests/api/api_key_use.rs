@@ -339,7 +339,7 @@ async fn parallel_uses_all_succeed_and_record_the_last_use() {
 #[tokio::test]
 async fn a_revocation_is_seen_by_a_second_node_at_once() {
     let (app, c) = setup().await;
-    let other = app.second_node().await;
+    let other = app.second_node().await.address;
     let created = create(&app, &["--scope", "posts:read"]);
     let k = key(&created);
     let at_other = |token: String| {

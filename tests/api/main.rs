@@ -48,4 +48,5 @@ mod sessions;
 mod storage;
 mod token;
 mod token_exchange;
+mod two_nodes;
 mod userinfo;

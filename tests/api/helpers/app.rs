@@ -232,7 +232,8 @@ pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
     pub state: AppState,
-    pub env: TestEnv,
+    /// Shared by every node started on it (`second_node`).
+    pub env: std::sync::Arc<TestEnv>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -259,21 +260,34 @@ pub async fn spawn_app_with(env: TestEnv, customize: impl FnOnce(&mut Settings))
         address,
         http,
         state,
-        env,
+        env: std::sync::Arc::new(env),
     }
 }
 
 impl TestApp {
-    /// Another node on this one's database, Redis prefix and keys directory; its address.
-    pub async fn second_node(&self) -> String {
+    /// Another node on this one's database, Redis prefix and keys directory.
+    pub async fn second_node(&self) -> TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let settings = Settings::from_sources(None, self.env.env(&address)).expect("test settings");
+        // The same issuer: tokens of either node are the other's.
+        let mut settings =
+            Settings::from_sources(None, self.env.env(&self.address)).expect("test settings");
+        settings.server.bind = address.trim_start_matches("http://").to_owned();
         let node = Application::build_with_listener(settings, listener)
             .await
             .expect("build the second node");
+        let state = node.state().clone();
         tokio::spawn(node.run_until_stopped());
-        address
+        TestApp {
+            address,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            state,
+            env: self.env.clone(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
