@@ -80,6 +80,7 @@ pub async fn authenticated_form(
         .clients
         .authenticate(authorization(req), &form)
         .await?;
+    tracing::Span::current().record("client_id", client.id.as_str());
     Ok((form, client))
 }
 

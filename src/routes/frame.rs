@@ -40,16 +40,28 @@ pub async fn frame(
         return Ok(req.into_response(response).map_into_right_body());
     }
     // At ERROR level so that the span is recorded whatever level the log is filtered to.
-    let span = tracing::error_span!("request", id = %id);
-    let outcome = with_request_id(id.clone(), next.call(req).instrument(span)).await;
+    // Route and status are filled in once known; the client, by the handlers that learn it.
+    let span = tracing::error_span!(
+        "request",
+        id = %id,
+        method = %method,
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+        client_id = tracing::field::Empty,
+    );
+    let outcome = with_request_id(id.clone(), next.call(req).instrument(span.clone())).await;
     let value = HeaderValue::from_str(&id).ok();
     match outcome {
         Ok(mut response) => {
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);
             }
+            let route = response.request().match_pattern();
+            span.record("route", route.as_deref().unwrap_or("unmatched"));
+            span.record("status", response.status().as_u16());
+            tracing::debug!(parent: &span, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
             crate::metrics::request(
-                response.request().match_pattern().as_deref(),
+                route.as_deref(),
                 &method,
                 response.status().as_u16(),
                 started.elapsed(),
@@ -59,6 +71,7 @@ pub async fn frame(
         // An error from an inner service keeps its response, now carrying the id too.
         Err(e) => {
             let mut response = e.error_response();
+            span.record("status", response.status().as_u16());
             crate::metrics::request(None, &method, response.status().as_u16(), started.elapsed());
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);

@@ -59,6 +59,7 @@ impl TokenEndpoint {
     pub async fn token(&self, req: &TokenRequest<'_>) -> Result<TokenResponse, OAuthError> {
         let form = req.form;
         let client = self.clients.authenticate(req.authorization, form).await?;
+        tracing::Span::current().record("client_id", client.id.as_str());
         let grant = form.require("grant_type")?;
         let grant = GrantType::parse(grant).map_err(|_| {
             OAuthError::new(
