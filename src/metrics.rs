@@ -31,6 +31,20 @@ pub fn handle() -> Option<PrometheusHandle> {
                 .install_recorder()
                 .map_err(|e| tracing::error!(error = %e, "cannot install the metrics recorder"))
                 .ok()
+                .inspect(|handle| {
+                    // Histograms keep raw samples until upkeep folds them: without it, memory
+                    // grows between scrapes (or for ever, with no scraper).
+                    let handle = handle.clone();
+                    std::thread::Builder::new()
+                        .name("irongate-metrics-upkeep".into())
+                        .spawn(move || {
+                            loop {
+                                std::thread::sleep(Duration::from_secs(5));
+                                handle.run_upkeep();
+                            }
+                        })
+                        .ok();
+                })
         })
         .clone()
 }
@@ -58,7 +72,8 @@ pub fn request(route: Option<&str>, method: &str, status: u16, elapsed: Duration
     metrics::histogram!(
         "irongate_http_request_duration_seconds",
         "route" => route,
-        "method" => method
+        "method" => method,
+        "status" => status.to_string()
     )
     .record(elapsed.as_secs_f64());
 }

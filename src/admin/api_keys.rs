@@ -237,7 +237,7 @@ impl Admin {
         match rotated {
             Some(row) => Ok(created(row, key)),
             None => Err(AdminError::Conflict(
-                "the key is revoked or expired: make a new one".into(),
+                "the key is revoked or expired (or was rotated meanwhile): make a new one".into(),
             )),
         }
     }

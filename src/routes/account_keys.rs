@@ -7,7 +7,6 @@ use super::common::read_form_body;
 use super::flow::{OnPage, page_resource};
 use crate::admin::{AdminError, ApiKeyInput, ApiKeyListing};
 use crate::browser::pages::{self, ApiKeyRowView, ApiKeysPage};
-use crate::browser::reveal::REVEAL_SECS;
 use crate::browser::session::Current;
 use crate::error::{AppError, PageError};
 use crate::oauth::discovery::paths;
@@ -104,15 +103,19 @@ async fn render(
     ))
 }
 
-/// The cookie carrying `value` (empty and expired: the removal).
-fn new_key_cookie(state: &AppState, value: String, seconds: i64) -> Cookie<'static> {
-    Cookie::build(NEW_KEY_COOKIE, value)
+/// The cookie carrying `value`: a session cookie (never written to the browser's disk; the
+/// sealed value expires by itself), or with `remove` its removal.
+fn new_key_cookie(state: &AppState, value: String, remove: bool) -> Cookie<'static> {
+    let mut cookie = Cookie::build(NEW_KEY_COOKIE, value)
         .path(paths::ACCOUNT_API_KEYS)
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.settings.issuer_is_https())
-        .max_age(actix_web::cookie::time::Duration::seconds(seconds))
-        .finish()
+        .finish();
+    if remove {
+        cookie.make_removal();
+    }
+    cookie
 }
 
 async fn get_keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
@@ -127,7 +130,7 @@ async fn get_keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let new_key = state
         .reveal
         .open(sealed.value(), user_id, crate::store::unix_now());
-    let clear = new_key_cookie(&state, String::new(), 0);
+    let clear = new_key_cookie(&state, String::new(), true);
     render(
         &state,
         &current,
@@ -227,7 +230,7 @@ async fn post_create(
             let sealed = state
                 .reveal
                 .seal(&user.id, &created.key, crate::store::unix_now());
-            let cookie = new_key_cookie(&state, sealed, REVEAL_SECS);
+            let cookie = new_key_cookie(&state, sealed, false);
             Ok(pages::redirect(
                 true,
                 &state.settings.endpoint(paths::ACCOUNT_API_KEYS),

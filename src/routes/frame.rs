@@ -25,6 +25,7 @@ pub async fn frame(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
+    let route = req.match_pattern();
     let id = secrets::random_token(9);
     let header_bytes: usize = req
         .headers()
@@ -33,6 +34,7 @@ pub async fn frame(
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
         tracing::info!(id, header_bytes, "request headers too large");
+        crate::metrics::request(route.as_deref(), &method, 431, started.elapsed());
         let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
             .insert_header((REQUEST_ID, id))
             .content_type("text/plain; charset=utf-8")
@@ -56,7 +58,6 @@ pub async fn frame(
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);
             }
-            let route = response.request().match_pattern();
             span.record("route", route.as_deref().unwrap_or("unmatched"));
             span.record("status", response.status().as_u16());
             tracing::debug!(parent: &span, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
@@ -72,7 +73,8 @@ pub async fn frame(
         Err(e) => {
             let mut response = e.error_response();
             span.record("status", response.status().as_u16());
-            crate::metrics::request(None, &method, response.status().as_u16(), started.elapsed());
+            let status = response.status().as_u16();
+            crate::metrics::request(route.as_deref(), &method, status, started.elapsed());
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);
             }

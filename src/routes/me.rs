@@ -27,7 +27,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The calling user, when the credential may manage keys.
 fn owner(caller: &Principal) -> Result<String, AppError> {
-    if let Credential::ApiKey(_) = caller.credential() {
+    let from_a_key = match caller.credential() {
+        Credential::ApiKey(_) => true,
+        // A token exchanged for a key is that key's too.
+        Credential::AccessToken(claims) => claims.api_key_id.is_some(),
+    };
+    if from_a_key {
         return Err(BearerError::not_permitted("an API key cannot manage API keys").into());
     }
     let Some(user) = caller.user_id() else {

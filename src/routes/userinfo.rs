@@ -102,8 +102,12 @@ async fn post_logout_all(
     let Some(user_id) = caller.user_id() else {
         return Err(BearerError::invalid_token("a user's access token is required").into());
     };
-    // An API key has no client: it is never a first-party application's token.
-    let first_party = match caller.client_id() {
+    // An API key (or a token exchanged for one) is never a first-party application's token.
+    let exchanged = matches!(
+        caller.credential(),
+        crate::auth::principal::Credential::AccessToken(c) if c.api_key_id.is_some()
+    );
+    let first_party = match caller.client_id().filter(|_| !exchanged) {
         Some(client_id) => state
             .clients
             .find(client_id)

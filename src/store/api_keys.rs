@@ -89,7 +89,9 @@ pub fn list_api_keys(conn: &mut DbConnection, user_id: &str) -> Result<Vec<ApiKe
 }
 
 /// Replaces a live key's hash; the old one keeps working until `previous_until` (`now` for no
-/// grace). False when the key is revoked or expired (nothing changed).
+/// grace), and a grace still running from an earlier rotation ends. One conditional UPDATE,
+/// bound to the hash the key had when it was read: of two concurrent rotations one wins, the
+/// other changes nothing. False when the key is revoked, expired or was rotated meanwhile.
 pub fn rotate_api_key(
     conn: &mut DbConnection,
     id: &str,
@@ -98,28 +100,24 @@ pub fn rotate_api_key(
     now: i64,
     previous_until: i64,
 ) -> Result<bool, StoreError> {
-    let rotated = conn.transaction(|c| {
-        let Some(row) = find_api_key(c, id)? else {
-            return Ok::<_, StoreError>(false);
-        };
-        if row.revoked_at.is_some() || now >= row.expires_at {
-            return Ok(false);
-        }
-        diesel::update(
-            api_keys::table
-                .find(id)
-                .filter(api_keys::revoked_at.is_null()),
-        )
-        .set((
-            api_keys::key_hash.eq(new_hash),
-            api_keys::display.eq(display),
-            api_keys::previous_hash.eq(Some(&row.key_hash)),
-            api_keys::previous_until.eq(Some(previous_until)),
-        ))
-        .execute(c)?;
-        Ok(true)
-    })?;
-    Ok(rotated)
+    let Some(row) = find_api_key(conn, id)? else {
+        return Ok(false);
+    };
+    let changed = diesel::update(
+        api_keys::table
+            .find(id)
+            .filter(api_keys::key_hash.eq(&row.key_hash))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(api_keys::expires_at.gt(now)),
+    )
+    .set((
+        api_keys::key_hash.eq(new_hash),
+        api_keys::display.eq(display),
+        api_keys::previous_hash.eq(Some(&row.key_hash)),
+        api_keys::previous_until.eq(Some(previous_until)),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Revokes a key; false when there is no such key.

@@ -30,15 +30,18 @@ pub fn write_transaction<T>(
     match f(conn) {
         Ok(value) => match conn.batch_execute("COMMIT") {
             Ok(()) => Ok(value),
-            Err(e) => {
-                let _ = conn.batch_execute("ROLLBACK");
-                Err(e.into())
-            }
+            Err(e) => Err(rolled_back(conn, e.into())),
         },
-        Err(e) => {
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
+        Err(e) => Err(rolled_back(conn, e)),
+    }
+}
+
+/// Rolls back after `error`; when even that fails the connection is still inside the
+/// transaction, and the error becomes `Unexpected` so that the pool drops the connection.
+fn rolled_back(conn: &mut DbConnection, error: StoreError) -> StoreError {
+    match conn.batch_execute("ROLLBACK") {
+        Ok(()) => error,
+        Err(e) => StoreError::Unexpected(anyhow::anyhow!("{error}; then ROLLBACK failed: {e}")),
     }
 }
 
@@ -158,7 +161,14 @@ fn commit_batch(conn: &mut DbConnection, batch: &mut [Box<dyn Job>]) -> Result<(
     let ran = (|| -> Result<(), StoreError> {
         for job in batch.iter_mut() {
             conn.batch_execute("SAVEPOINT job")?;
-            if job.run(conn) {
+            // A job that panics fails alone (its savepoint is rolled back, its caller told); the
+            // writer thread goes on serving the others.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
+                .unwrap_or_else(|_| {
+                    tracing::error!("a database write panicked; rolled back alone");
+                    false
+                });
+            if ran {
                 conn.batch_execute("RELEASE job")?;
             } else {
                 conn.batch_execute("ROLLBACK TO job; RELEASE job")?;
@@ -167,8 +177,11 @@ fn commit_batch(conn: &mut DbConnection, batch: &mut [Box<dyn Job>]) -> Result<(
         conn.batch_execute("COMMIT")?;
         Ok(())
     })();
-    if ran.is_err() {
-        let _ = conn.batch_execute("ROLLBACK");
+    if ran.is_err() && conn.batch_execute("ROLLBACK").is_err() {
+        // Still inside the transaction: the connection must not go back to the pool.
+        return Err(StoreError::Unexpected(anyhow::anyhow!(
+            "a failed batch could not be rolled back"
+        )));
     }
     ran
 }
@@ -235,5 +248,42 @@ mod tests {
             180,
             "the 20 failed writes left nothing behind"
         );
+    }
+
+    /// A write that panics fails alone; the writer goes on serving later writes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let bump = |c: &mut DbConnection| -> Result<(), StoreError> {
+            diesel::update(role_graph_version::table.find(1))
+                .set(role_graph_version::version.eq(role_graph_version::version + 1))
+                .execute(c)?;
+            Ok(())
+        };
+        let panicking = store.write(move |c| {
+            bump(c)?;
+            if version_in(c) > 0 {
+                panic!("a job that panics");
+            }
+            Ok(())
+        });
+        assert!(panicking.await.is_err());
+        for _ in 0..3 {
+            store.write(bump).await.unwrap();
+        }
+        assert_eq!(
+            version(&store),
+            3,
+            "the panicked write left nothing; later ones ran"
+        );
+    }
+
+    fn version_in(c: &mut DbConnection) -> i64 {
+        role_graph_version::table
+            .find(1)
+            .select(role_graph_version::version)
+            .get_result::<i64>(c)
+            .unwrap()
     }
 }
