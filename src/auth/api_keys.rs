@@ -57,7 +57,7 @@ impl ApiKeyVerifier {
         let now = unix_now();
         let found = self
             .store
-            .read(move |c| {
+            .run(move |c| {
                 let Some(row) = store::find_api_key_by_hash(c, &hash)? else {
                     return Ok(None);
                 };
