@@ -3,12 +3,12 @@
 
 use super::error::{ErrorCode, OAuthError};
 use super::tokens::{
-    IdClaims, Subject, TokenId, at_hash, issue_access_token, sign_access_token, sign_id_token,
+    IdClaims, Subject, TokenId, access_claims, at_hash, issue_access_token, sign_access_token,
+    sign_id_token,
 };
 use crate::auth::api_keys::VerifiedKey;
 use crate::auth::claims::{AccessClaims, Authorization};
 use crate::auth::revocations::{Revocations, RevokeError};
-use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
 use crate::domain::Scopes;
 use crate::keys::KeyStore;
@@ -230,19 +230,13 @@ impl Issuer {
         key: &VerifiedKey,
         scope: &Scopes,
     ) -> Result<TokenResponse, OAuthError> {
-        let id = TokenId::new();
         let lifetime = self.settings.tokens.access_ttl.min(EXCHANGED_TOKEN_TTL);
-        let claims = AccessClaims {
-            iss: self.settings.server.issuer.clone(),
-            sub: key.user.id.clone(),
-            aud: self.settings.tokens.audience.clone(),
-            exp: id.iat + lifetime as i64,
-            iat: id.iat,
-            jti: id.jti,
-            client_id: client.id.clone(),
-            scope: scope.to_space_delimited(),
-            sst: Some(stamp_digest(&key.user.security_stamp)),
+        let subject = Subject {
+            sub: &key.user.id,
+            security_stamp: Some(&key.user.security_stamp),
             auth_time: None,
+        };
+        let authz = Authorization {
             roles: key.roles.clone(),
             permissions: key
                 .permissions
@@ -252,8 +246,18 @@ impl Issuer {
                 .collect(),
             org_id: key.org_id.clone(),
             org_roles: key.org_roles.clone(),
-            api_key_id: Some(key.id.clone()),
         };
+        let scope = scope.to_space_delimited();
+        let mut claims = access_claims(
+            &self.settings,
+            &subject,
+            &client.id,
+            &scope,
+            TokenId::new(),
+            authz,
+        );
+        claims.exp = claims.iat + lifetime as i64;
+        claims.api_key_id = Some(key.id.clone());
         let access_token = sign_access_token(&self.keys, &claims).map_err(signing_failed)?;
         Ok(TokenResponse {
             access_token,

@@ -82,7 +82,21 @@ pub fn issue_access_token(
     id: TokenId,
     authz: Authorization,
 ) -> Result<(String, AccessClaims), KeyError> {
-    let claims = AccessClaims {
+    let claims = access_claims(settings, subject, client_id, scope, id, authz);
+    Ok((keys.sign(ACCESS_TOKEN_TYP, &claims)?, claims))
+}
+
+/// The claims of an access token living `access_token_ttl` (an exchanged token shortens it and
+/// names its key before signing with `sign_access_token`).
+pub fn access_claims(
+    settings: &Settings,
+    subject: &Subject<'_>,
+    client_id: &str,
+    scope: &str,
+    id: TokenId,
+    authz: Authorization,
+) -> AccessClaims {
+    AccessClaims {
         iss: settings.server.issuer.clone(),
         sub: subject.sub.to_owned(),
         aud: settings.tokens.audience.clone(),
@@ -98,11 +112,10 @@ pub fn issue_access_token(
         org_id: authz.org_id,
         org_roles: authz.org_roles,
         api_key_id: None,
-    };
-    Ok((keys.sign(ACCESS_TOKEN_TYP, &claims)?, claims))
+    }
 }
 
-/// Signs access-token claims made elsewhere (an exchanged token: its own lifetime and key id).
+/// Signs access-token claims made by `access_claims` and adjusted.
 pub fn sign_access_token(keys: &KeyStore, claims: &AccessClaims) -> Result<String, KeyError> {
     keys.sign(ACCESS_TOKEN_TYP, claims)
 }

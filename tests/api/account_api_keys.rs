@@ -7,30 +7,7 @@ use crate::helpers::{Browser, PASSWORD, Page, TestApp, spawn_app};
 /// account page (which sends it to the login page and back).
 async fn signed_in() -> (TestApp, Browser, Page) {
     let app = spawn_app().await;
-    let cli = |args: &[&str]| app.env.cli(args, None).json();
-    cli(&[
-        "role",
-        "create",
-        "editor",
-        "--permission",
-        "posts:read",
-        "--permission",
-        "posts:write",
-    ]);
-    app.env
-        .cli(
-            &[
-                "user",
-                "create",
-                "--email",
-                "alice@example.com",
-                "--password-stdin",
-                "--role",
-                "editor",
-            ],
-            Some(PASSWORD),
-        )
-        .json();
+    app.env.alice_the_editor();
     let browser = Browser::new(&app);
     let start = browser.get("/account/api-keys").await;
     assert_eq!(start.status, 302, "{}", start.body);

@@ -9,37 +9,9 @@ use serde_json::{Value, json};
 /// in the organization `acme`; a confidential client for introspection.
 pub(crate) async fn setup() -> (TestApp, Client) {
     let app = spawn_app().await;
-    let (c, _) = app.password_client_with_alice();
-    let cli = |args: &[&str]| app.env.cli(args, None).json();
-    cli(&[
-        "role",
-        "create",
-        "editor",
-        "--permission",
-        "posts:read",
-        "--permission",
-        "posts:write",
-    ]);
-    cli(&["role", "create", "auditor", "--permission", "users:read"]);
-    cli(&[
-        "user",
-        "add-role",
-        "--email",
-        "alice@example.com",
-        "--role",
-        "editor",
-    ]);
-    cli(&["org", "create", "--slug", "acme", "--name", "Acme"]);
-    cli(&[
-        "org",
-        "add-member",
-        "--org",
-        "acme",
-        "--email",
-        "alice@example.com",
-        "--role",
-        "auditor",
-    ]);
+    let c = app.create_client(&["--grant-type", "password", "--scope", "openid"]);
+    app.env.alice_the_editor();
+    app.env.alice_audits_acme();
     (app, c)
 }
 

@@ -1,7 +1,7 @@
 //! API keys on the command line (CONTRACT part 2, "API keys"): the format, the scope rules at
 //! creation, rotation and revocation as the stored state shows them.
 
-use crate::helpers::{PASSWORD, TestEnv};
+use crate::helpers::TestEnv;
 use serde_json::Value;
 
 fn ok(env: &TestEnv, args: &[&str]) -> Value {
@@ -12,49 +12,8 @@ fn ok(env: &TestEnv, args: &[&str]) -> Value {
 /// they hold `auditor` (users:read).
 fn setup() -> TestEnv {
     let env = TestEnv::new();
-    ok(
-        &env,
-        &[
-            "role",
-            "create",
-            "editor",
-            "--permission",
-            "posts:read",
-            "--permission",
-            "posts:write",
-        ],
-    );
-    ok(
-        &env,
-        &["role", "create", "auditor", "--permission", "users:read"],
-    );
-    env.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-            "--role",
-            "editor",
-        ],
-        Some(PASSWORD),
-    )
-    .json();
-    ok(&env, &["org", "create", "--slug", "acme", "--name", "Acme"]);
-    ok(
-        &env,
-        &[
-            "org",
-            "add-member",
-            "--org",
-            "acme",
-            "--email",
-            "alice@example.com",
-            "--role",
-            "auditor",
-        ],
-    );
+    env.alice_the_editor();
+    env.alice_audits_acme();
     env
 }
 

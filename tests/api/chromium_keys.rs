@@ -12,26 +12,7 @@ async fn headless_chromium_makes_lists_and_revokes_an_api_key() {
     }
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let app = spawn_app().await;
-    app.env
-        .cli(
-            &["role", "create", "editor", "--permission", "posts:read"],
-            None,
-        )
-        .json();
-    app.env
-        .cli(
-            &[
-                "user",
-                "create",
-                "--email",
-                "alice@example.com",
-                "--password-stdin",
-                "--role",
-                "editor",
-            ],
-            Some(PASSWORD),
-        )
-        .json();
+    app.env.alice_the_editor();
     let driver = Driver::start().await;
     let chrome = driver.session().await;
 

@@ -9,30 +9,7 @@ use serde_json::{Value, json};
 /// `api_keys` scope; plus Alice's token without it.
 async fn setup() -> (TestApp, String, String, String) {
     let app = spawn_app().await;
-    let cli = |args: &[&str]| app.env.cli(args, None).json();
-    cli(&[
-        "role",
-        "create",
-        "editor",
-        "--permission",
-        "posts:read",
-        "--permission",
-        "posts:write",
-    ]);
-    app.env
-        .cli(
-            &[
-                "user",
-                "create",
-                "--email",
-                "alice@example.com",
-                "--password-stdin",
-                "--role",
-                "editor",
-            ],
-            Some(PASSWORD),
-        )
-        .json();
+    app.env.alice_the_editor();
     app.create_user("bob@example.com", PASSWORD);
     let c = app.create_client(&[
         "--grant-type",

@@ -29,6 +29,66 @@ pub struct Client {
     pub secret: String,
 }
 
+impl TestEnv {
+    /// The role `editor` (posts:read, posts:write) and Alice ([`PASSWORD`]) holding it; her id.
+    pub fn alice_the_editor(&self) -> String {
+        self.cli(
+            &[
+                "role",
+                "create",
+                "editor",
+                "--permission",
+                "posts:read",
+                "--permission",
+                "posts:write",
+            ],
+            None,
+        )
+        .json();
+        let user = self
+            .cli(
+                &[
+                    "user",
+                    "create",
+                    "--email",
+                    "alice@example.com",
+                    "--password-stdin",
+                    "--role",
+                    "editor",
+                ],
+                Some(PASSWORD),
+            )
+            .json();
+        user["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The role `auditor` (users:read) and the organization `acme`, where Alice is a member
+    /// holding it.
+    pub fn alice_audits_acme(&self) {
+        self.cli(
+            &["role", "create", "auditor", "--permission", "users:read"],
+            None,
+        )
+        .json();
+        self.cli(&["org", "create", "--slug", "acme", "--name", "Acme"], None)
+            .json();
+        self.cli(
+            &[
+                "org",
+                "add-member",
+                "--org",
+                "acme",
+                "--email",
+                "alice@example.com",
+                "--role",
+                "auditor",
+            ],
+            None,
+        )
+        .json();
+    }
+}
+
 impl TestApp {
     /// Creates a client with `client create --name test` and `args`.
     pub fn create_client(&self, args: &[&str]) -> Client {
