@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod ephemeral;
 pub mod error;
+pub mod federation;
 pub mod keys;
 pub mod metrics;
 pub mod oauth;

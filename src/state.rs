@@ -12,10 +12,12 @@ use crate::auth::principal::Authenticator;
 use crate::auth::rate_limit::{Limiter, LoginLimits};
 use crate::auth::revocations::Revocations;
 use crate::auth::sign_in::SignIn;
+use crate::browser::federation::FederationCookies;
 use crate::browser::reveal::OnceReveal;
 use crate::browser::session::Sessions;
 use crate::config::Settings;
 use crate::ephemeral::Ephemeral;
+use crate::federation::Federation;
 use crate::keys::KeyStore;
 use crate::oauth::client_auth::Clients;
 use crate::oauth::discovery::Metadata;
@@ -49,6 +51,10 @@ pub struct AppState {
     pub principals: Authenticator,
     pub end_all: EndAll,
     pub admin: Admin,
+    /// "Sign in with Google", when `google.*` is configured.
+    pub federation: Option<Arc<Federation>>,
+    /// The cookies a browser carries through a sign-in at the provider.
+    pub federation_cookies: FederationCookies,
     revocations: Revocations,
     pub(crate) ephemeral: Ephemeral,
 }
@@ -79,7 +85,7 @@ impl AppState {
             anyhow::Ok((store, keys, PasswordHasher::new(cores)?))
         })
         .await??;
-        let state = Self::assemble(settings, store, keys, passwords, ephemeral);
+        let state = Self::assemble(settings, store, keys, passwords, ephemeral)?;
         // The in-process blocklist starts from the database; a shared one fills itself on the
         // first lookup that finds it empty.
         if !state.ephemeral.is_shared() {
@@ -98,7 +104,7 @@ impl AppState {
         keys: Arc<KeyStore>,
         passwords: PasswordHasher,
         ephemeral: Ephemeral,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
         let revocations = Revocations::new(store.clone(), ephemeral.clone());
         let clients = Clients::new(store.clone());
         let limits = LoginLimits {
@@ -111,7 +117,7 @@ impl AppState {
         let sign_in = SignIn::new(
             store.clone(),
             passwords.clone(),
-            limiter,
+            limiter.clone(),
             DeviceCookies::new(keys.cookie_secret()),
         );
         let access = AccessVerifier::new(
@@ -129,7 +135,28 @@ impl AppState {
         );
         let end_all = EndAll::new(store.clone(), ephemeral.clone());
         let api_keys = ApiKeyVerifier::new(store.clone(), issuer.role_cache());
-        Self {
+        let federation = match &settings.google {
+            Some(google) => Some(Arc::new(
+                Federation::new(
+                    google,
+                    settings.endpoint(crate::oauth::discovery::paths::LOGIN_GOOGLE_CALLBACK),
+                    crate::federation::Parts {
+                        store: store.clone(),
+                        end_all: end_all.clone(),
+                        limiter,
+                        ephemeral: ephemeral.clone(),
+                    },
+                )
+                .context("configuration keys `google.*`")?,
+            )),
+            None => None,
+        };
+        Ok(Self {
+            federation,
+            federation_cookies: FederationCookies::new(
+                keys.cookie_secret(),
+                settings.issuer_is_https(),
+            ),
             metadata: Metadata::build(&settings),
             tokens: TokenEndpoint::new(
                 settings.clone(),
@@ -164,6 +191,6 @@ impl AppState {
             settings,
             store,
             keys,
-        }
+        })
     }
 }

@@ -7,6 +7,10 @@ use crate::auth::secrets;
 use crate::auth::secrets::stamp_digest;
 use crate::ephemeral::{Ephemeral, UserStatus};
 use crate::store::{self, Store, StoreError};
+use diesel::Connection;
+
+/// A change made in the same transaction.
+type Change = Box<dyn FnOnce(&mut store::DbConnection) -> Result<(), StoreError> + Send>;
 
 /// Ends every session of a user.
 #[derive(Clone)]
@@ -40,11 +44,32 @@ impl EndAll {
         self.end(user_id, false, Some(hash)).await
     }
 
+    /// Runs `change` (linking an identity, say) in the transaction that ends every token and
+    /// session of `user_id`: the change and the new security stamp are one.
+    pub async fn end_with<F>(&self, user_id: &str, change: F) -> Result<Ended, StoreError>
+    where
+        F: FnOnce(&mut store::DbConnection) -> Result<(), StoreError> + Send + 'static,
+    {
+        self.end_inner(user_id, false, None, Some(Box::new(change)))
+            .await
+    }
+
     async fn end(
         &self,
         user_id: &str,
         deactivate: bool,
         password_hash: Option<String>,
+    ) -> Result<Ended, StoreError> {
+        self.end_inner(user_id, deactivate, password_hash, None)
+            .await
+    }
+
+    async fn end_inner(
+        &self,
+        user_id: &str,
+        deactivate: bool,
+        password_hash: Option<String>,
+        change: Option<Change>,
     ) -> Result<Ended, StoreError> {
         let stamp = secrets::random_token(16);
         let written = stamp.clone();
@@ -55,13 +80,18 @@ impl EndAll {
         let id = user_id.to_owned();
         self.store
             .run(move |c| {
-                store::end_all_sessions_setting(
-                    c,
-                    &id,
-                    &stamp,
-                    deactivate,
-                    password_hash.as_deref(),
-                )
+                c.transaction(|c| {
+                    if let Some(change) = change {
+                        change(c)?;
+                    }
+                    store::end_all_sessions_setting(
+                        c,
+                        &id,
+                        &stamp,
+                        deactivate,
+                        password_hash.as_deref(),
+                    )
+                })
             })
             .await?;
         let unshared = match self.ephemeral.store_user(user_id, &status).await {

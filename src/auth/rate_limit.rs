@@ -58,19 +58,7 @@ impl Limiter {
         device: Option<&str>,
     ) -> Result<LoginAttempt, Duration> {
         let l = &self.limits;
-        let mut counters = Vec::with_capacity(4);
-        if l.per_ip > 0 {
-            counters.push(Counter {
-                key: ip_key(ip),
-                limit: l.per_ip,
-            });
-            if let Some(key) = ipv6_48_key(ip) {
-                counters.push(Counter {
-                    key,
-                    limit: l.per_ip.saturating_mul(10),
-                });
-            }
-        }
+        let mut counters = self.ip_counters(ip);
         let user = user_key(username);
         let (network_key, global_key, device_key) = match device {
             // The device's counter holds `per_user` failures; with that limit off, the global
@@ -103,9 +91,42 @@ impl Limiter {
                 });
             }
         }
+        self.count(ip, &counters).await?;
+        Ok(LoginAttempt {
+            network_key,
+            global_key,
+            device_key,
+        })
+    }
+
+    /// Counts a sign-in that has no username (the callback of a sign-in at the upstream
+    /// provider) against the IP limits only.
+    pub async fn begin_without_username(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.count(ip, &self.ip_counters(ip)).await
+    }
+
+    fn ip_counters(&self, ip: IpAddr) -> Vec<Counter> {
+        let l = &self.limits;
+        let mut counters = Vec::with_capacity(4);
+        if l.per_ip > 0 {
+            counters.push(Counter {
+                key: ip_key(ip),
+                limit: l.per_ip,
+            });
+            if let Some(key) = ipv6_48_key(ip) {
+                counters.push(Counter {
+                    key,
+                    limit: l.per_ip.saturating_mul(10),
+                });
+            }
+        }
+        counters
+    }
+
+    async fn count(&self, ip: IpAddr, counters: &[Counter]) -> Result<(), Duration> {
         if !counters.is_empty() {
             self.ephemeral
-                .hit(&counters, l.window)
+                .hit(counters, self.limits.window)
                 .await
                 .map_err(|limited| {
                     // One line per interval, however many are refused (a burst must not flood
@@ -118,11 +139,7 @@ impl Limiter {
                     limited.retry_after
                 })?;
         }
-        Ok(LoginAttempt {
-            network_key,
-            global_key,
-            device_key,
-        })
+        Ok(())
     }
 
     /// After a successful sign-in: the username's failures from this network are cleared, and

@@ -27,6 +27,10 @@ pub struct LoginPage<'a> {
     /// request (then `request` is empty).
     pub next: Option<&'a str>,
     pub username: &'a str,
+    /// Where `a#login-google` starts a sign-in at the upstream provider, when configured.
+    pub google: Option<&'a str>,
+    /// The email of the account an upstream identity waits to be linked to (`#link-account`).
+    pub link_email: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -104,6 +108,8 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
     /// The correlation id to quote when reporting the problem (SEC-61).
     pub request_id: Option<&'a str>,
+    /// The way back (to the sign-in the error interrupted), if there is one.
+    pub back: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -186,12 +192,13 @@ pub fn form_post(template: &FormPostPage<'_>) -> HttpResponse {
 }
 
 /// An error page; `message` is escaped like everything else in a template.
-pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+pub fn error(status: StatusCode, title: &str, message: &str, back: Option<&str>) -> HttpResponse {
     let request_id = crate::telemetry::current_request_id();
     let page_data = ErrorPage {
         title,
         message,
         request_id: request_id.as_deref(),
+        back,
     };
     page(status, &page_data, Vec::new())
 }

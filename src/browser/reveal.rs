@@ -3,11 +3,7 @@
 //! in a short-lived cookie sealed with AES-256-GCM under a key derived from `keys_dir/cookie-secret`
 //! (shared by nodes that share the keys directory), bound to the user, read once and cleared.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::hmac;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng;
+use super::sealed::Sealer;
 
 /// How long a sealed secret may wait for the page it is shown on (seconds).
 pub const REVEAL_SECS: i64 = 120;
@@ -15,59 +11,27 @@ pub const REVEAL_SECS: i64 = 120;
 /// Seals and opens secrets to be shown once.
 #[derive(Clone)]
 pub struct OnceReveal {
-    key: std::sync::Arc<LessSafeKey>,
+    sealer: Sealer,
 }
 
 impl OnceReveal {
     /// Keyed by `secret` (derived apart from its other uses).
     pub fn new(secret: &[u8]) -> Self {
-        let root = hmac::Key::new(hmac::HMAC_SHA256, secret);
-        let derived = hmac::sign(&root, b"irongate reveal once v1");
-        let unbound = UnboundKey::new(&AES_256_GCM, derived.as_ref())
-            .unwrap_or_else(|_| unreachable!("a SHA-256 output is an AES-256 key"));
         Self {
-            key: std::sync::Arc::new(LessSafeKey::new(unbound)),
+            sealer: Sealer::new(secret, b"irongate reveal once v1"),
         }
     }
 
     /// `secret` sealed for `user_id`, valid until `now + REVEAL_SECS`.
     pub fn seal(&self, user_id: &str, secret: &str, now: i64) -> String {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rng().fill_bytes(&mut nonce);
-        let mut data = (now + REVEAL_SECS).to_be_bytes().to_vec();
-        data.extend_from_slice(secret.as_bytes());
-        let sealed = self.key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(user_id.as_bytes()),
-            &mut data,
-        );
-        if sealed.is_err() {
-            return String::new();
-        }
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        URL_SAFE_NO_PAD.encode(out)
+        self.sealer
+            .seal(user_id, secret.as_bytes(), now + REVEAL_SECS)
     }
 
     /// The secret `value` seals for `user_id`, if it is genuine and not expired.
     pub fn open(&self, value: &str, user_id: &str, now: i64) -> Option<String> {
-        if value.len() > 512 {
-            return None;
-        }
-        let raw = URL_SAFE_NO_PAD.decode(value).ok()?;
-        if raw.len() < NONCE_LEN + 8 {
-            return None;
-        }
-        let (nonce, rest) = raw.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut data = rest.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(user_id.as_bytes()), &mut data)
-            .ok()?;
-        let (until, secret) = plain.split_at(8);
-        let until = i64::from_be_bytes(until.try_into().ok()?);
-        (now < until).then(|| String::from_utf8(secret.to_vec()).ok())?
+        let plain = self.sealer.open(value, user_id, now, 512)?;
+        String::from_utf8(plain).ok()
     }
 }
 

@@ -40,6 +40,8 @@ pub struct GoogleSettings {
     pub client_id: String,
     pub client_secret: String,
     pub issuer: String,
+    /// `google.allowed_domains`: the `hd` values allowed to sign in (lowercase); empty, any.
+    pub allowed_domains: Vec<String>,
 }
 
 impl std::fmt::Debug for GoogleSettings {
@@ -48,6 +50,7 @@ impl std::fmt::Debug for GoogleSettings {
             .field("client_id", &self.client_id)
             .field("client_secret", &"***")
             .field("issuer", &self.issuer)
+            .field("allowed_domains", &self.allowed_domains)
             .finish()
     }
 }
@@ -65,8 +68,8 @@ pub struct Settings {
     pub login: LoginSettings,
     pub sessions: SessionSettings,
     pub cors: CorsSettings,
-    /// `google.client_id`, `google.client_secret`, `google.issuer`: set when both the id and
-    /// the secret are.
+    /// `google.client_id`, `google.client_secret`, `google.issuer`, `google.allowed_domains`:
+    /// set when both the id and the secret are.
     pub google: Option<GoogleSettings>,
 }
 
@@ -259,6 +262,7 @@ struct RawGoogle {
     client_id: Option<Given<Text>>,
     client_secret: Option<Given<Text>>,
     issuer: Option<Given<Text>>,
+    allowed_domains: Option<Given<List>>,
 }
 
 impl Raw {

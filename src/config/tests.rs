@@ -97,6 +97,24 @@ fn google_section_and_secret_redaction() {
     );
     assert!(!format!("{s:?}").contains("shh-very-secret"));
     assert!(error_of(Some("[google]\nclient_id = \"id\"\n"), &[]).contains("google.client_secret"));
+    assert!(g.allowed_domains.is_empty());
+    let s = load(
+        Some(toml),
+        &[(
+            "IRONGATE_GOOGLE_ALLOWED_DOMAINS",
+            "Example.com, corp.example.org",
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        s.google.unwrap().allowed_domains,
+        ["example.com", "corp.example.org"]
+    );
+    let e = error_of(
+        Some(toml),
+        &[("IRONGATE_GOOGLE_ALLOWED_DOMAINS", "user@example.com")],
+    );
+    assert!(e.contains("google.allowed_domains"), "{e}");
 }
 
 /// Relying parties compare `iss` exactly, and cookie and HSTS decisions read the scheme: an
@@ -281,6 +299,7 @@ fn the_keys_and_their_variables_are_the_documented_ones() {
         "IRONGATE_GOOGLE_CLIENT_ID",
         "IRONGATE_GOOGLE_CLIENT_SECRET",
         "IRONGATE_GOOGLE_ISSUER",
+        "IRONGATE_GOOGLE_ALLOWED_DOMAINS",
     ];
     expected.sort_unstable();
     let mut vars = vars;

@@ -399,7 +399,23 @@ fn google_settings(google: RawGoogle) -> Result<Option<GoogleSettings>, ConfigEr
         client_id,
         client_secret,
         issuer,
+        allowed_domains,
     } = google;
+    let allowed_domains: Vec<String> = list("google.allowed_domains", allowed_domains)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    if let Some(bad) = allowed_domains
+        .iter()
+        .find(|d| d.contains(['@', '/', ' ', ':']) || !d.contains('.'))
+    {
+        return Err(err(
+            "google.allowed_domains",
+            format!("{bad:?} is not a domain such as example.com"),
+        ));
+    }
     let id = text("google.client_id", client_id)?.filter(|s| !s.is_empty());
     let secret = text("google.client_secret", client_secret)?.filter(|s| !s.is_empty());
     let issuer = text("google.issuer", issuer)?.unwrap_or_else(|| DEFAULT_GOOGLE_ISSUER.into());
@@ -417,6 +433,7 @@ fn google_settings(google: RawGoogle) -> Result<Option<GoogleSettings>, ConfigEr
             client_id,
             client_secret,
             issuer,
+            allowed_domains,
         })),
         (None, None) => Ok(None),
         (Some(_), None) => Err(err(

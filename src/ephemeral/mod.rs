@@ -139,6 +139,15 @@ impl Ephemeral {
         }
     }
 
+    /// True the first time `key` is claimed within `ttl`, false after (a value used once).
+    pub async fn claim_once(&self, key: &str, ttl: Duration) -> bool {
+        let counter = Counter {
+            key: key.to_owned(),
+            limit: 1,
+        };
+        self.hit(std::slice::from_ref(&counter), ttl).await.is_ok()
+    }
+
     /// Clears a counter (a successful sign-in clears the username's failures).
     pub async fn reset(&self, key: &str) {
         match self {

@@ -19,6 +19,7 @@ pub struct PageError {
     message: String,
     retry_after: Option<u64>,
     allow: Option<&'static str>,
+    back: Option<String>,
 }
 
 impl PageError {
@@ -29,7 +30,20 @@ impl PageError {
             message: message.into(),
             retry_after: None,
             allow: None,
+            back: None,
         }
+    }
+
+    /// The page offers `back` (a link to where the interrupted sign-in can start again).
+    pub fn with_back(mut self, back: String) -> Self {
+        self.back = Some(back);
+        self
+    }
+
+    /// With `Retry-After: secs`.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -117,7 +131,7 @@ impl From<SignInError> for PageError {
 }
 
 pub(super) fn page_response(e: &PageError) -> HttpResponse {
-    let mut response = pages::error(e.status, e.title, &e.message);
+    let mut response = pages::error(e.status, e.title, &e.message, e.back.as_deref());
     let headers = response.headers_mut();
     if let Some(secs) = e.retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));

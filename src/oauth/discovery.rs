@@ -14,6 +14,10 @@ pub mod paths {
     pub const TOKEN: &str = "/token";
     /// The login and consent forms post here (pages, not protocol endpoints).
     pub const LOGIN: &str = "/login";
+    /// "Sign in with Google": starts the sign-in at the upstream provider.
+    pub const LOGIN_GOOGLE: &str = "/login/google";
+    /// Where the upstream provider sends the browser back (register it there).
+    pub const LOGIN_GOOGLE_CALLBACK: &str = "/login/google/callback";
     /// The signed-in user's password-change page.
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
     pub const ACCOUNT_API_KEYS: &str = "/account/api-keys";

@@ -4,7 +4,7 @@
 
 use super::common::read_form_body;
 use super::flow::{
-    LoginFor, LoginForm, OnPage, consent_page, continue_at_authorize, login_page,
+    LoginFor, LoginForm, OnPage, consent_page, continue_at_authorize, link_offered, login_page,
     organization_page, page_resource, refusal, respond,
 };
 use crate::browser::session::Current;
@@ -14,7 +14,6 @@ use crate::oauth::discovery::paths;
 use crate::oauth::interaction::Step;
 use crate::state::AppState;
 use crate::store::StoreError;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -50,7 +49,7 @@ async fn get_authorize(
         Err(loaded) => return Ok(refusal(loaded, false)?),
     };
     let current = state.sessions.current(&req).await.on_page()?;
-    Ok(proceed(&state, request, current).await.on_page()?)
+    Ok(proceed(&state, &req, request, current).await.on_page()?)
 }
 
 /// OpenID Connect Core §3.1.2.1: the same request, form-encoded in a POST body (SEC-11).
@@ -72,6 +71,7 @@ async fn post_authorize(
 /// is missing (and asking nothing with `prompt=none`).
 async fn proceed(
     state: &AppState,
+    req: &HttpRequest,
     request: AuthorizationRequest,
     current: Option<Current>,
 ) -> Result<HttpResponse, StoreError> {
@@ -80,11 +80,15 @@ async fn proceed(
         Step::Respond(response) => Ok(respond(&response, false)),
         Step::SignIn => {
             let (current, cookie) = state.sessions.fresh_pre_login(current);
-            let prefill = request.login_hint.clone().unwrap_or_default();
+            let link = link_offered(state, req, &current);
+            let prefill = link
+                .clone()
+                .or_else(|| request.login_hint.clone())
+                .unwrap_or_default();
             let form = LoginForm {
-                status: StatusCode::OK,
-                error: None,
                 username: &prefill,
+                link_email: link.as_deref(),
+                ..LoginForm::blank(state)
             };
             Ok(login_page(
                 LoginFor::Request(&request),

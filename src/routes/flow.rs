@@ -34,6 +34,58 @@ pub fn page_resource(resource: actix_web::Resource, allow: &'static str) -> acti
     }))
 }
 
+/// Where a sign-in goes on to: the authorization request it was for, or the account page it
+/// returns to.
+pub enum After {
+    Authorize(Box<AuthorizationRequest>),
+    Account(&'static str),
+}
+
+/// A user just signed in (`cookies` hold the new session): on to the account page, or back to
+/// the authorization endpoint to go on with the request (consent, code, redirect), exactly the
+/// same after a password and after a sign-in at the upstream provider. `after_post` says
+/// whether this answers a POST (303) or a GET (302).
+pub fn signed_in(
+    state: &AppState,
+    after: After,
+    user: &crate::store::User,
+    cookies: Vec<Cookie<'static>>,
+    after_post: bool,
+) -> HttpResponse {
+    let request = match after {
+        After::Authorize(request) => request,
+        After::Account(next) => {
+            tracing::info!(user = %user.id, "signed in to the account pages");
+            let to = state.settings.endpoint(next);
+            return pages::redirect(after_post, &to, cookies);
+        }
+    };
+    tracing::info!(user = %user.id, client = %request.client.id, "signed in");
+    // OpenID Connect Core §3.1.2.3: a hint for another user than the one who just signed in
+    // cannot be satisfied.
+    if state
+        .interaction
+        .hint_names_someone_else(&request, &user.id)
+    {
+        let e = crate::oauth::authorize::AuthzError::new(
+            "login_required",
+            "the signed-in user is not the one the id_token_hint names",
+        );
+        let response = Response::error(&request.target, &state.settings, &e);
+        let mut answer = respond(&response, after_post);
+        for cookie in &cookies {
+            answer.add_cookie(cookie).ok();
+        }
+        return answer;
+    }
+    let next = format!(
+        "{}?{}",
+        state.settings.endpoint(paths::AUTHORIZE),
+        request.params.after_sign_in().encode()
+    );
+    pages::redirect(after_post, &next, cookies)
+}
+
 /// Back to the authorization endpoint with `params`, as a GET (303).
 pub fn continue_at_authorize(
     state: &AppState,
@@ -79,6 +131,33 @@ pub struct LoginForm<'a> {
     pub status: StatusCode,
     pub error: Option<&'a str>,
     pub username: &'a str,
+    /// Whether "Sign in with Google" is offered (`a#login-google`).
+    pub google: bool,
+    /// The account an upstream identity waits to be linked to (`#link-account`).
+    pub link_email: Option<&'a str>,
+}
+
+/// The email of the account an upstream identity waits to be linked to in this browser
+/// (`#link-account` on the login page), if any.
+pub fn link_offered(state: &AppState, req: &HttpRequest, current: &Current) -> Option<String> {
+    let now = chrono::Utc::now().timestamp();
+    state
+        .federation_cookies
+        .link(req, &current.session.id_hash, now)
+        .map(|link| link.email)
+}
+
+impl<'a> LoginForm<'a> {
+    /// A form as first shown: 200, no error, no username.
+    pub fn blank(state: &AppState) -> Self {
+        Self {
+            status: StatusCode::OK,
+            error: None,
+            username: "",
+            google: state.federation.is_some(),
+            link_email: None,
+        }
+    }
 }
 
 /// What a login form signs in for: an authorization request, or one of irongate's own account
@@ -93,6 +172,33 @@ pub enum LoginFor<'a> {
 pub const ACCOUNT_PAGES: &[&str] = &[paths::ACCOUNT_PASSWORD, paths::ACCOUNT_API_KEYS];
 
 impl LoginFor<'_> {
+    /// The query that carries the target to another page (`request=…` or `next=…`).
+    pub fn query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        match self {
+            LoginFor::Request(request) => query.append_pair("request", &request.params.encode()),
+            LoginFor::Account(next) => query.append_pair("next", next),
+        };
+        query.finish()
+    }
+
+    /// Where a sign-in for this target starts again (the way back from an error page).
+    pub fn start_over(&self, state: &AppState) -> String {
+        match self {
+            LoginFor::Request(request) => format!(
+                "{}?{}",
+                state.settings.endpoint(paths::AUTHORIZE),
+                request.params.encode()
+            ),
+            LoginFor::Account(next) => format!(
+                "{}?{}",
+                state.settings.endpoint(paths::LOGIN),
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", next)
+                    .finish()
+            ),
+        }
+    }
     /// What the form's CSRF token is bound to, besides the session.
     pub fn csrf_data(&self) -> String {
         match self {
@@ -115,6 +221,10 @@ pub fn login_page(
         LoginFor::Request(request) => (request.client.name.as_str(), data.as_str(), None),
         LoginFor::Account(next) => ("your account", "", Some(next)),
     };
+    // Relative, like the form's action: both pages live beside `login`.
+    let google = form
+        .google
+        .then(|| format!("login/google?{}", target.query()));
     pages::page(
         form.status,
         &LoginPage {
@@ -124,6 +234,8 @@ pub fn login_page(
             request,
             next,
             username: form.username,
+            google: google.as_deref(),
+            link_email: form.link_email,
         },
         cookies,
     )

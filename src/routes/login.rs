@@ -4,17 +4,19 @@
 
 use super::common::{client_ip, read_form_body};
 use super::flow::{
-    ACCOUNT_PAGES, LoginFor, LoginForm, OnPage, continue_at_authorize, limited_page, login_page,
-    refusal, respond,
+    ACCOUNT_PAGES, After, LoginFor, LoginForm, OnPage, continue_at_authorize, limited_page,
+    link_offered, login_page, refusal, respond, signed_in,
 };
 use crate::auth::sign_in::SignInError;
 use crate::browser::pages;
 use crate::browser::session::Current;
 use crate::error::{AppError, PageError};
-use crate::oauth::authorize::{AuthorizationRequest, AuthzError, Params, Response};
+use crate::oauth::authorize::{AuthzError, Params, Response};
 use crate::oauth::discovery::paths;
 use crate::oauth::form::Form;
 use crate::state::AppState;
+use crate::store::User;
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -25,13 +27,6 @@ struct Checked {
     form: Form,
     current: Current,
     after: After,
-}
-
-/// Where a form goes on to: the authorization request it carries, or (a login form only) the
-/// account page it returns to.
-enum After {
-    Authorize(Box<AuthorizationRequest>),
-    Account(&'static str),
 }
 
 /// A form that does not go on: an error page, or the refusal the client is sent.
@@ -142,10 +137,11 @@ pub async fn get_login(
         ));
     }
     let (shown, cookie) = state.sessions.fresh_pre_login(current);
+    let link = link_offered(&state, &req, &shown);
     let form = LoginForm {
-        status: StatusCode::OK,
-        error: None,
-        username: "",
+        username: link.as_deref().unwrap_or(""),
+        link_email: link.as_deref(),
+        ..LoginForm::blank(&state)
     };
     Ok(login_page(
         LoginFor::Account(next),
@@ -174,11 +170,14 @@ pub async fn post_login(
     };
     let username = form.get("username").unwrap_or("").trim();
     let password = form.get("password").unwrap_or("");
+    let link = link_offered(&state, &req, &current);
     let again = |status: StatusCode, error: &str| {
         let form = LoginForm {
             status,
             error: Some(error),
             username,
+            link_email: link.as_deref(),
+            ..LoginForm::blank(&state)
         };
         // A form shown again gets a new pre-login cookie when the old one is half gone.
         let (shown, cookie) = state.sessions.fresh_pre_login(Some(current.clone()));
@@ -203,6 +202,9 @@ pub async fn post_login(
         Err(SignInError::Failed) => return Ok(again(StatusCode::UNAUTHORIZED, LOGIN_FAILED)),
         Err(e) => return Err(PageError::from(e).into()),
     };
+    // An upstream identity offered for linking in this browser is linked now, if this is the
+    // user it was offered for (their password proved the account is theirs).
+    let (user, mut cookies) = link_after_password(&state, &req, &current, user).await?;
     let (_, cookie) = state
         .sessions
         .sign_in(Some(&current), &user)
@@ -212,36 +214,37 @@ pub async fn post_login(
     let device = state
         .sessions
         .device_cookie(state.sign_in.device_cookie(username, &user));
-    let request = match after {
-        After::Authorize(request) => request,
-        After::Account(next) => {
-            tracing::info!(user = %user.id, "signed in to the account pages");
-            let to = state.settings.endpoint(next);
-            return Ok(pages::redirect(true, &to, vec![cookie, device]));
-        }
-    };
-    tracing::info!(user = %user.id, client = %request.client.id, "signed in");
-    // OpenID Connect Core §3.1.2.3: a hint for another user than the one who just signed in
-    // cannot be satisfied.
-    if state
-        .interaction
-        .hint_names_someone_else(&request, &user.id)
-    {
-        let e = AuthzError::new(
-            "login_required",
-            "the signed-in user is not the one the id_token_hint names",
-        );
-        let response = Response::error(&request.target, &state.settings, &e);
-        let mut answer = respond(&response, true);
-        answer.add_cookie(&cookie).ok();
-        answer.add_cookie(&device).ok();
-        return Ok(answer);
+    cookies.extend([cookie, device]);
+    Ok(signed_in(&state, after, &user, cookies, true))
+}
+
+/// After a password sign-in: links the upstream identity this browser was offered to link
+/// (`#link-account`) when `user` is the user it was offered for; the user as they are then
+/// (a link changes the security stamp), and the cookie clearing the offer.
+async fn link_after_password(
+    state: &AppState,
+    req: &HttpRequest,
+    current: &Current,
+    user: User,
+) -> Result<(User, Vec<Cookie<'static>>), PageError> {
+    let cookies = &state.federation_cookies;
+    if !cookies.has_link(req) {
+        return Ok((user, vec![]));
     }
-    Ok(continue_at_authorize(
-        &state,
-        &request.params.after_sign_in(),
-        vec![cookie, device],
-    ))
+    let removal = vec![cookies.link_removal()];
+    let now = chrono::Utc::now().timestamp();
+    let offered = cookies.link(req, &current.session.id_hash, now);
+    let (Some(federation), Some(link)) = (&state.federation, offered) else {
+        return Ok((user, removal));
+    };
+    if link.user_id != user.id {
+        return Ok((user, removal));
+    }
+    let linked = federation
+        .link_after_password(&link.issuer, &link.subject, &user)
+        .await
+        .on_page()?;
+    Ok((linked.unwrap_or(user), removal))
 }
 
 pub async fn post_consent(

@@ -8,6 +8,7 @@ mod common;
 mod extract;
 mod flow;
 pub mod frame;
+mod google;
 mod health;
 mod login;
 mod logout;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     userinfo::configure(cfg, settings);
     revocation::configure(cfg, settings);
     authorize::configure(cfg);
+    google::configure(cfg);
     logout::configure(cfg);
     account::configure(cfg);
     account_keys::configure(cfg);

@@ -48,3 +48,34 @@ pub fn unlink_identity(
     )
     .execute(conn)?)
 }
+
+/// Whether the user has an identity at `issuer` already.
+pub fn has_identity_at(
+    conn: &mut DbConnection,
+    user_id: &str,
+    issuer: &str,
+) -> Result<bool, StoreError> {
+    let n: i64 = federated_identities::table
+        .filter(federated_identities::user_id.eq(user_id))
+        .filter(federated_identities::issuer.eq(issuer))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A user made by a sign-in at a provider (no password), linked to their identity there, in
+/// one transaction. `Conflict` when the email or the identity was taken meanwhile.
+pub fn insert_federated_user(
+    conn: &mut DbConnection,
+    user: &super::NewUser,
+    issuer: &str,
+    subject: &str,
+) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        super::insert_user(conn, user, &[])?;
+        link_identity(conn, issuer, subject, &user.id).map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict("an identity"),
+            other => other,
+        })
+    })
+}

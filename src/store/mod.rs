@@ -41,7 +41,9 @@ pub use authorization_codes::{
 };
 pub use clients::{Client, NewClient, find_client, insert_client};
 pub use consents::{find_consent, save_consent};
-pub use federation::{find_identity, link_identity, unlink_identity};
+pub use federation::{
+    find_identity, has_identity_at, insert_federated_user, link_identity, unlink_identity,
+};
 pub use organizations::{
     Organization, OrganizationListing, add_member, find_organization, insert_organization,
     is_member, list_organizations, remove_member, user_organizations,

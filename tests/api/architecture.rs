@@ -64,6 +64,7 @@ fn layers_below_the_routes_never_import_routes_browser_startup_or_state() {
         "auth",
         "oauth",
         "admin",
+        "federation",
     ];
     let above = ["routes", "browser", "startup", "state", "error"];
     for module in services {
@@ -86,6 +87,25 @@ fn layers_below_the_routes_never_import_routes_browser_startup_or_state() {
             );
         }
     }
+}
+
+/// The `openidconnect` crate is confined to the one module that speaks to the upstream
+/// provider.
+#[test]
+fn only_the_upstream_module_speaks_openid_connect() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    let users: Vec<String> = files
+        .iter()
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("openidconnect::")
+        })
+        .map(|p| p.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert_eq!(users, ["federation/upstream.rs"]);
 }
 
 #[test]

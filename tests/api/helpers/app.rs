@@ -243,7 +243,23 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(env: TestEnv, customize: impl FnOnce(&mut Settings)) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().unwrap().port();
-    let address = format!("http://127.0.0.1:{port}");
+    spawn_app_at(
+        listener,
+        &format!("http://127.0.0.1:{port}"),
+        env,
+        customize,
+    )
+    .await
+}
+
+/// The server on `listener`, its issuer `address` (an address the listener answers at).
+pub async fn spawn_app_at(
+    listener: std::net::TcpListener,
+    address: &str,
+    env: TestEnv,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let address = address.to_owned();
     let mut settings = Settings::from_sources(None, env.env(&address)).expect("test settings");
     customize(&mut settings);
     let app = Application::build_with_listener(settings, listener)

@@ -130,15 +130,12 @@ impl Browser {
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Self::read(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        Self::read(self.http.post(url).form(form).send().await.unwrap()).await
     }
 
     /// GET the authorization endpoint with `params`.

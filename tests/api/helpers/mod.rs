@@ -6,8 +6,10 @@ pub mod app;
 pub mod browser;
 pub mod fixtures;
 pub mod tokens;
+pub mod upstream;
 
 pub use app::*;
 pub use browser::*;
 pub use fixtures::*;
 pub use tokens::*;
+pub use upstream::*;
