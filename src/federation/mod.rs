@@ -202,7 +202,11 @@ impl Federation {
         }
         if identity.email_verified
             && user.email_verified
-            && self.authoritative(&email, identity.hosted_domain.as_deref())
+            && authoritative(
+                self.upstream.is_google(),
+                &email,
+                identity.hosted_domain.as_deref(),
+            )
             && !has_other_identity
         {
             let user = self.link(&user.id, identity).await?;
@@ -260,18 +264,6 @@ impl Federation {
         Ok(Outcome::SignIn(user))
     }
 
-    /// Whether the provider speaks for `email`: Google for `@gmail.com`; any provider for the
-    /// domain its `hd` claim names.
-    fn authoritative(&self, email: &Email, hosted_domain: Option<&str>) -> bool {
-        let domain = email
-            .normalized()
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_owned())
-            .unwrap_or_default();
-        (self.upstream.is_google() && domain == "gmail.com")
-            || hosted_domain.is_some_and(|hd| hd == domain)
-    }
-
     /// Links `identity` to `user_id` with a new security stamp (every session and token of the
     /// user ends); the user as they are now.
     async fn link(&self, user_id: &str, identity: &Identity) -> Result<User, StoreError> {
@@ -324,5 +316,29 @@ impl Federation {
         let user = self.link(&user.id, &identity).await?;
         tracing::info!(user = %user.id, issuer, "upstream identity linked after a password sign-in");
         Ok(Some(user))
+    }
+}
+
+/// Whether the provider speaks for `email`: Google for `@gmail.com`; any provider for the domain
+/// its `hd` claim names.
+fn authoritative(is_google: bool, email: &Email, hosted_domain: Option<&str>) -> bool {
+    let normalized = email.normalized();
+    let domain = normalized.rsplit_once('@').map_or("", |(_, d)| d);
+    (is_google && domain == "gmail.com") || hosted_domain.is_some_and(|hd| hd == domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_speaks_for_gmail_only_if_it_is_google_and_for_its_hosted_domain() {
+        let gmail = Email::parse("Someone@Gmail.com").unwrap();
+        let corp = Email::parse("ann@corp.example").unwrap();
+        assert!(authoritative(true, &gmail, None));
+        assert!(!authoritative(false, &gmail, None));
+        assert!(authoritative(false, &corp, Some("corp.example")));
+        assert!(!authoritative(true, &corp, Some("other.example")));
+        assert!(!authoritative(true, &corp, None));
     }
 }

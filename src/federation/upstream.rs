@@ -426,3 +426,33 @@ fn describe<E: std::error::Error>(e: &E) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(issuer: &str) -> GoogleSettings {
+        GoogleSettings {
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            issuer: issuer.into(),
+            allowed_domains: vec![],
+        }
+    }
+
+    /// SEC-65: Google writes its issuer two ways; any other provider is held to its own.
+    #[test]
+    fn google_is_accepted_in_both_spellings_others_in_their_own() {
+        let callback = "https://id.example.com/login/google/callback".to_owned();
+        let google =
+            Upstream::new(&settings("https://accounts.google.com"), callback.clone()).unwrap();
+        assert!(google.is_google());
+        assert_eq!(
+            google.issuers,
+            ["https://accounts.google.com", "accounts.google.com"]
+        );
+        let other = Upstream::new(&settings("https://login.example.org"), callback).unwrap();
+        assert!(!other.is_google());
+        assert_eq!(other.issuers, ["https://login.example.org"]);
+    }
+}

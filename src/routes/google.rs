@@ -202,6 +202,7 @@ async fn callback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     }
     let ip = client_ip(&req, &state);
     if let Err(wait) = federation.admit(ip).await {
+        crate::metrics::sign_in("google", "limited");
         let secs = crate::ephemeral::retry_after_secs(wait);
         let e = PageError::new(
             StatusCode::TOO_MANY_REQUESTS,
