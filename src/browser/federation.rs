@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// How long a sign-in may take at the provider (seconds).
 pub const PENDING_SECS: i64 = crate::federation::PENDING_STATE_SECS as i64;
 /// How long an identity waits for its local user's password (seconds).
-pub const LINK_SECS: i64 = 900;
+pub const LINK_SECS: i64 = 600;
 /// Browsers keep cookies up to about 4 KiB; a sealed value longer than this is not set.
 pub const MAX_COOKIE_VALUE: usize = 3800;
 

@@ -182,6 +182,12 @@ impl Federation {
         let Some(email) = identity.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
             return Ok(Outcome::Refused(Refusal::NoEmail));
         };
+        // An email the provider has not verified proves nothing: it neither makes a user nor
+        // links to one, not even after a password (SEC-66 b), and nothing is told about
+        // whether a user has it.
+        if !identity.email_verified {
+            return Ok(Outcome::Refused(Refusal::EmailUnverified));
+        }
         let normalized = email.normalized();
         let issuer = identity.issuer.clone();
         let existing = self
@@ -200,8 +206,7 @@ impl Federation {
         if !user.is_active {
             return Ok(Outcome::Refused(Refusal::Disabled));
         }
-        if identity.email_verified
-            && user.email_verified
+        if user.email_verified
             && authoritative(
                 self.upstream.is_google(),
                 &email,
@@ -209,7 +214,7 @@ impl Federation {
             )
             && !has_other_identity
         {
-            let user = self.link(&user.id, identity).await?;
+            let user = self.link(&user.id, identity, true).await?;
             tracing::info!(user = %user.id, issuer = %identity.issuer, "upstream identity linked by verified email");
             return Ok(Outcome::SignIn(user));
         }
@@ -224,11 +229,8 @@ impl Federation {
         })
     }
 
-    /// A new user for an identity whose email no user has: only with a verified email.
+    /// A new user for an identity (with a verified email) whose email no user has.
     async fn create(&self, identity: &Identity, email: &Email) -> Result<Outcome, FederationError> {
-        if !identity.email_verified {
-            return Ok(Outcome::Refused(Refusal::EmailUnverified));
-        }
         let name = identity
             .name
             .as_deref()
@@ -265,8 +267,15 @@ impl Federation {
     }
 
     /// Links `identity` to `user_id` with a new security stamp (every session and token of the
-    /// user ends); the user as they are now.
-    async fn link(&self, user_id: &str, identity: &Identity) -> Result<User, StoreError> {
+    /// user ends); the user as they are now. With `only_identity_there`, a `Conflict` when the
+    /// user has an identity at the issuer already (checked in the linking transaction, so two
+    /// parallel sign-ins of different identities cannot both link by email).
+    async fn link(
+        &self,
+        user_id: &str,
+        identity: &Identity,
+        only_identity_there: bool,
+    ) -> Result<User, StoreError> {
         let (issuer, subject, id) = (
             identity.issuer.clone(),
             identity.subject.clone(),
@@ -274,6 +283,9 @@ impl Federation {
         );
         self.end_all
             .end_with(user_id, move |c| {
+                if only_identity_there && store::has_identity_at(c, &id, &issuer)? {
+                    return Err(StoreError::Conflict("an identity at this issuer"));
+                }
                 store::link_identity(c, &issuer, &subject, &id)
             })
             .await?;
@@ -313,7 +325,12 @@ impl Federation {
             name: None,
             hosted_domain: None,
         };
-        let user = self.link(&user.id, &identity).await?;
+        // A parallel sign-in may have linked it meanwhile: nothing more to do.
+        let user = match self.link(&user.id, &identity, false).await {
+            Ok(user) => user,
+            Err(StoreError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
         tracing::info!(user = %user.id, issuer, "upstream identity linked after a password sign-in");
         Ok(Some(user))
     }

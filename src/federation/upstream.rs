@@ -33,6 +33,13 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 const KEY_REFETCH_EVERY: Duration = Duration::from_secs(5);
 /// Per request to the provider (REL-12).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// For a whole start or callback, however many requests it makes (REL-12).
+const OVERALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// After discovery failed slowly (a hanging or unreachable provider) with no copy to fall back
+/// on, requests fail at once for this long instead of queueing behind new attempts (REL-12).
+const FAIL_FAST_FOR: Duration = Duration::from_secs(10);
+/// A discovery failure this slow or slower makes the requests after it fail fast.
+const SLOW_FAILURE: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Google writes its issuer both ways in ID tokens.
 const GOOGLE_ISSUERS: [&str; 2] = ["https://accounts.google.com", "accounts.google.com"];
@@ -121,6 +128,8 @@ pub struct Upstream {
     cache: RwLock<Option<Arc<Discovered>>>,
     /// One fetch at a time; the others wait for its result.
     fetching: tokio::sync::Mutex<()>,
+    /// When discovery last failed slowly with nothing cached.
+    failed_at: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Upstream {
@@ -145,6 +154,7 @@ impl Upstream {
             http,
             cache: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
+            failed_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -173,11 +183,14 @@ impl Upstream {
         if let Some(d) = self.cached().filter(|d| Instant::now() < d.due) {
             return Ok(d);
         }
+        self.fail_fast()?;
         let _one = self.fetching.lock().await;
         let stale = self.cached();
         if let Some(d) = stale.as_ref().filter(|d| Instant::now() < d.due) {
             return Ok(d.clone());
         }
+        self.fail_fast()?;
+        let began = Instant::now();
         match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
             Ok(metadata) => {
                 let keys = metadata.jwks().clone();
@@ -201,9 +214,26 @@ impl Upstream {
                             keys_fetched: d.keys_fetched,
                         }))
                     }
-                    None => Err(UpstreamError::Unavailable(format!("discovery: {reason}"))),
+                    None => {
+                        if began.elapsed() >= SLOW_FAILURE {
+                            *self.failed_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some(Instant::now());
+                        }
+                        Err(UpstreamError::Unavailable(format!("discovery: {reason}")))
+                    }
                 }
             }
+        }
+    }
+
+    /// Unavailable at once while a recent discovery failure (with nothing cached) stands.
+    fn fail_fast(&self) -> Result<(), UpstreamError> {
+        let failed = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        match failed {
+            Some(at) if at.elapsed() < FAIL_FAST_FOR && self.cached().is_none() => Err(
+                UpstreamError::Unavailable("discovery failed moments ago".into()),
+            ),
+            _ => Ok(()),
         }
     }
 
@@ -244,6 +274,12 @@ impl Upstream {
 
     /// A new sign-in at the provider: fresh `state`, `nonce` and PKCE (S256) (SEC-64).
     pub async fn begin(&self) -> Result<Begin, UpstreamError> {
+        tokio::time::timeout(OVERALL_TIMEOUT, self.begin_inner())
+            .await
+            .unwrap_or_else(|_| Err(UpstreamError::Unavailable("took too long".into())))
+    }
+
+    async fn begin_inner(&self) -> Result<Begin, UpstreamError> {
         let d = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = self
@@ -267,6 +303,17 @@ impl Upstream {
 
     /// Exchanges `code` (with the PKCE `verifier`) and verifies the ID token against `nonce`.
     pub async fn finish(
+        &self,
+        code: String,
+        verifier: String,
+        nonce: String,
+    ) -> Result<Identity, UpstreamError> {
+        tokio::time::timeout(OVERALL_TIMEOUT, self.finish_inner(code, verifier, nonce))
+            .await
+            .unwrap_or_else(|_| Err(UpstreamError::Unavailable("took too long".into())))
+    }
+
+    async fn finish_inner(
         &self,
         code: String,
         verifier: String,
@@ -340,6 +387,7 @@ impl Upstream {
                 "the ID token was issued to another party (azp)".into(),
             ));
         }
+        let verified_claim = claims.email_verified();
         let mut identity = Identity {
             issuer: self.issuer.as_str().to_owned(),
             subject: claims.subject().as_str().to_owned(),
@@ -355,10 +403,19 @@ impl Upstream {
                 .as_ref()
                 .map(|d| d.to_ascii_lowercase()),
         };
-        // OpenID Connect Core §5.4: the email may come from the userinfo endpoint instead.
-        if identity.email.is_none() && client.user_info_url().is_some() {
-            self.add_userinfo(&client, response.access_token().clone(), &mut identity)
-                .await?;
+        // OpenID Connect Core §5.4: the email, its verification and the name may come from the
+        // userinfo endpoint instead. The name is a nicety: without it the sign-in goes on.
+        let email_missing = identity.email.is_none() || verified_claim.is_none();
+        if (email_missing || identity.name.is_none()) && client.user_info_url().is_some() {
+            let token = response.access_token().clone();
+            match self
+                .add_userinfo(&client, token, &mut identity, email_missing)
+                .await
+            {
+                Err(e) if email_missing => return Err(e),
+                Err(e) => tracing::warn!(error = %e, "could not read the name from userinfo"),
+                Ok(()) => {}
+            }
         }
         Ok(identity)
     }
@@ -388,6 +445,7 @@ impl Upstream {
         client: &DiscoveredClient,
         access_token: openidconnect::AccessToken,
         identity: &mut Identity,
+        with_email: bool,
     ) -> Result<(), UpstreamError> {
         let subject = openidconnect::SubjectIdentifier::new(identity.subject.clone());
         let request = client
@@ -403,8 +461,10 @@ impl Upstream {
                     }
                     other => UpstreamError::Unavailable(format!("userinfo: {other}")),
                 })?;
-        identity.email = info.email().map(|e| e.as_str().to_owned());
-        identity.email_verified = info.email_verified().unwrap_or(false);
+        if with_email {
+            identity.email = info.email().map(|e| e.as_str().to_owned());
+            identity.email_verified = info.email_verified().unwrap_or(false);
+        }
         if identity.name.is_none() {
             identity.name = info
                 .name()

@@ -326,6 +326,63 @@ async fn provider_failures_end_on_an_error_page_and_passwords_still_work() {
     assert!(app.user_by_email("gina@gmail.com").await.is_none());
 }
 
+/// REL-12: discovery that hangs ends the button on an error page within the request timeout,
+/// and the clicks that follow fail at once instead of queueing; an unreachable JWKS is the
+/// provider unavailable too.
+#[tokio::test]
+async fn a_hanging_discovery_or_unreachable_keys_fail_fast() {
+    let (provider, app, client) = spawn_federated().await;
+    provider.with(|f| f.discovery_hangs = true);
+    let browser = Browser::new(&app);
+    let page = browser.authorize(&code_request(&client, &[])).await;
+    let began = Instant::now();
+    let first = browser.click_google(&page).await;
+    assert_eq!(first.status, 502, "{}", first.body);
+    assert!(
+        began.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        began.elapsed()
+    );
+    let began = Instant::now();
+    let second = browser.click_google(&page).await;
+    assert_eq!(second.status, 502);
+    assert!(
+        began.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        began.elapsed()
+    );
+
+    let (provider, app, client) = spawn_federated().await;
+    provider.with(|f| f.jwks_down = true);
+    let answer = Browser::new(&app)
+        .click_google(
+            &Browser::new(&app)
+                .authorize(&code_request(&client, &[]))
+                .await,
+        )
+        .await;
+    assert_eq!(answer.status, 502, "{}", answer.body);
+}
+
+/// SEC-64: the same callback twice at once (the same cookies): one sign-in, one refusal.
+#[tokio::test]
+async fn two_callbacks_with_one_state_sign_in_once() {
+    let (provider, app, client) = spawn_federated().await;
+    let browser = Browser::new(&app);
+    let page = browser.authorize(&code_request(&client, &[])).await;
+    let start = browser.click_google(&page).await;
+    let callback = browser
+        .get(&start.location().unwrap())
+        .await
+        .location()
+        .unwrap();
+    let (a, b) = tokio::join!(browser.get(&callback), browser.get(&callback));
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [302, 400], "{} / {}", a.body, b.body);
+    assert_eq!(provider.with(|f| f.token_requests), 1);
+}
+
 /// The provider's own refusal (`error=access_denied`) ends on a page that says so without
 /// echoing what came back.
 #[tokio::test]

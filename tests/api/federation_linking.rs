@@ -213,6 +213,59 @@ async fn unverified_emails_second_identities_and_disabled_users_are_refused() {
     assert!(!starts_session(&disabled));
 }
 
+/// SEC-66 (b): an email the provider has not verified links to nobody, not even after a
+/// password, and says nothing about the local user; a disabled user found by email is refused.
+#[tokio::test]
+async fn an_unverified_upstream_email_never_reaches_a_local_user() {
+    let (provider, app, client) = spawn_federated().await;
+    upstream_user(
+        &provider,
+        "g-eve",
+        "alice@example.com",
+        false,
+        Some("example.com"),
+    );
+    let browser = Browser::new(&app);
+    let refused = browser.google_sign_in(&client).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.has("not verified"));
+    assert!(!refused.has("alice@example.com"));
+    assert!(
+        !refused
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("irongate_link=")),
+        "no link offered"
+    );
+    let page = browser.authorize(&code_request(&client, &[])).await;
+    assert!(!page.has("link-account"));
+    assert_eq!(
+        browser
+            .login(&page, "alice@example.com", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    assert_eq!(app.linked_user(&provider.base, "g-eve").await, None);
+
+    local_user(&app, "dora@example.com", true);
+    app.env
+        .cli(&["user", "disable", "--email", "dora@example.com"], None)
+        .json();
+    upstream_user(
+        &provider,
+        "g-dora",
+        "dora@example.com",
+        true,
+        Some("example.com"),
+    );
+    let disabled = Browser::new(&app).google_sign_in(&client).await;
+    assert_eq!(disabled.status, 403, "{}", disabled.body);
+    assert!(disabled.has("disabled"));
+    assert_eq!(app.linked_user(&provider.base, "g-dora").await, None);
+}
+
 /// `user unlink` ends the link: the next Google sign-in needs the password again.
 #[tokio::test]
 async fn unlink_ends_the_link() {

@@ -57,6 +57,10 @@ pub struct Fake {
     pub tamper: Tamper,
     pub token_mode: TokenMode,
     pub discovery_down: bool,
+    /// Discovery answers after 60 s.
+    pub discovery_hangs: bool,
+    /// The JWKS answers 500.
+    pub jwks_down: bool,
     /// Answer the authorization request with `error=access_denied`.
     pub deny: bool,
     /// Every authorization request's query.
@@ -108,6 +112,8 @@ impl FakeProvider {
             tamper: Tamper::default(),
             token_mode: TokenMode::Normal,
             discovery_down: false,
+            discovery_hangs: false,
+            jwks_down: false,
             deny: false,
             authorize_requests: Vec::new(),
             codes: HashMap::new(),
@@ -129,7 +135,7 @@ impl FakeProvider {
                 .route("/userinfo", web::get().to(userinfo))
                 .route("/elsewhere", web::to(elsewhere))
         })
-        .workers(1)
+        .workers(2)
         .listen(listener)
         .unwrap()
         .run();
@@ -146,7 +152,14 @@ type Shared = web::Data<(Arc<Mutex<Fake>>, String)>;
 
 async fn discovery(data: Shared) -> HttpResponse {
     let (state, base) = (&data.0, &data.1);
-    if state.lock().unwrap().discovery_down {
+    let (down, hangs) = {
+        let s = state.lock().unwrap();
+        (s.discovery_down, s.discovery_hangs)
+    };
+    if hangs {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    if down {
         return HttpResponse::ServiceUnavailable().body("down");
     }
     HttpResponse::Ok().json(json!({
@@ -164,6 +177,9 @@ async fn discovery(data: Shared) -> HttpResponse {
 async fn jwks(data: Shared) -> HttpResponse {
     let mut s = data.0.lock().unwrap();
     s.jwks_fetches += 1;
+    if s.jwks_down {
+        return HttpResponse::InternalServerError().body("down");
+    }
     let keys: Vec<Value> = s.published.iter().map(|k| jwk(k)).collect();
     HttpResponse::Ok().json(json!({ "keys": keys }))
 }
