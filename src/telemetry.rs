@@ -7,17 +7,19 @@ pub fn init(default: &str, json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_writer(std::io::stderr);
     let _ = if json {
-        // One JSON object per line, with the request's span (its id) on every event.
+        // One JSON object per line, with the request's span (its id) on every event, and the
+        // target, by which pipelines route audit events (`irongate::audit`).
         builder
+            .with_target(true)
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .try_init()
     } else {
         builder
+            .with_target(false)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .try_init()
     };

@@ -40,7 +40,7 @@ pub struct CreatedApiKey {
 }
 
 /// A key as lists show it: never the key itself.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyListing {
     pub id: String,
     pub name: String,

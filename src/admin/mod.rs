@@ -1,15 +1,19 @@
-//! Administrative services: users, clients, roles and organizations, migrations. The command line calls them today and
-//! the admin REST API next; every input is validated before anything is written.
+//! Administrative services: users, clients, roles and organizations, API keys. The command line
+//! and the admin REST API call them; every input is validated before anything is written.
 
+mod accounts;
 mod api_keys;
 mod clients;
+pub mod listing;
+mod organizations;
 mod roles;
 mod users;
 
+pub use accounts::{MembershipView, UserRoles, UserView};
 pub use api_keys::{
     ApiKeyInput, ApiKeyListing, ApiKeyRef, CreatedApiKey, DEFAULT_API_KEY_TTL, MAX_ROTATION_GRACE,
 };
-pub use clients::{ClientInput, CreatedClient};
+pub use clients::{ClientInput, CreatedClient, NewSecret};
 pub use roles::{MembershipRef, RoleRef};
 pub use users::{Changed, NewUserInput, UserRef, ValidNewUser, no_user as users_no_user};
 
@@ -27,7 +31,8 @@ pub enum AdminError {
     Conflict(String),
     #[error("{message}")]
     Invalid {
-        field: &'static str,
+        /// The member (or command-line flag) at fault.
+        field: std::borrow::Cow<'static, str>,
         message: String,
     },
     #[error(transparent)]
@@ -39,7 +44,15 @@ pub enum AdminError {
 impl AdminError {
     pub fn invalid(field: &'static str, message: impl std::fmt::Display) -> Self {
         AdminError::Invalid {
-            field,
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Invalid input in a member named at run time (a JSON body's).
+    pub fn invalid_member(field: String, message: impl std::fmt::Display) -> Self {
+        AdminError::Invalid {
+            field: field.into(),
             message: message.to_string(),
         }
     }

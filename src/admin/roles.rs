@@ -11,13 +11,13 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// A role that was deleted.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleRef {
     pub name: String,
 }
 
 /// A membership as `org add-member` shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MembershipRef {
     pub org_id: String,
     pub user_id: String,
@@ -25,7 +25,7 @@ pub struct MembershipRef {
     pub roles: Option<Vec<String>>,
 }
 
-fn refused(refusal: RoleRefusal) -> AdminError {
+pub(super) fn refused(refusal: RoleRefusal) -> AdminError {
     match refusal {
         RoleRefusal::Exists(name) => AdminError::Conflict(format!("role {name} already exists")),
         RoleRefusal::Unknown(name) => AdminError::NotFound(format!("no role named {name}")),
@@ -131,7 +131,7 @@ impl Admin {
         Ok(self.store.run(store::list_roles).await?)
     }
 
-    async fn user_by_email(&self, email: &str) -> Result<User, AdminError> {
+    pub(super) async fn user_by_email(&self, email: &str) -> Result<User, AdminError> {
         let parsed = Email::parse(email).map_err(|e| AdminError::invalid("email", e))?;
         let normalized = parsed.normalized();
         self.store
@@ -141,7 +141,7 @@ impl Admin {
     }
 
     /// The organization an id or slug names.
-    async fn organization(&self, id_or_slug: &str) -> Result<Organization, AdminError> {
+    pub(super) async fn organization(&self, id_or_slug: &str) -> Result<Organization, AdminError> {
         let key = id_or_slug.to_owned();
         self.store
             .run(move |c| store::find_organization(c, &key))

@@ -7,7 +7,7 @@ use crate::store::{self, NewUser, StoreError};
 use serde::Serialize;
 
 /// The user a command created or changed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserRef {
     pub id: String,
     pub email: String,

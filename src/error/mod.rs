@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn admin_errors_are_problem_details_naming_the_field() {
         let e = AppError::from(AdminError::Invalid {
-            field: "email",
+            field: "email".into(),
             message: "is not an email address".into(),
         });
         let response = e.error_response();

@@ -30,7 +30,7 @@ pub(super) fn problem_response(status: StatusCode, e: &AdminError) -> HttpRespon
         }
         AdminError::Invalid { field, .. } => {
             body["detail"] = e.to_string().into();
-            body["field"] = (*field).into();
+            body["field"] = field.as_ref().into();
         }
         other => body["detail"] = other.to_string().into(),
     }

@@ -57,7 +57,7 @@ struct KeySet {
 }
 
 /// A key as `irongate keys list` shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyInfo {
     pub kid: String,
     pub active: bool,

@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long a client record read from the database is reused. Clients are immutable once
-/// created (the CLI only adds them) and unknown ids are never cached, so a new client is seen
-/// at once; the cache saves a database round trip on every token request.
+/// How long a client record read from the database is reused. Unknown ids are never cached, so
+/// a new client is seen at once; a rotated secret or a deleted client is forgotten at once by
+/// the node that changed it and within this long by the others. The cache saves a database
+/// round trip on every token request.
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(10);
 const CLIENT_CACHE_MAX: usize = 10_000;
 
@@ -53,6 +54,12 @@ impl Clients {
             map.insert(id.to_owned(), (client.clone(), Instant::now()));
         }
         Ok(found)
+    }
+
+    /// Drops the cached record of `id` (its secret was rotated, or it was deleted): this node
+    /// reads it afresh at its next use; other nodes within `CLIENT_CACHE_TTL`.
+    pub fn forget(&self, id: &str) {
+        self.lock().remove(id);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Client, Instant)>> {

@@ -102,3 +102,51 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> IpAddr {
         .collect();
     rate_limit::client_ip(peer, &forwarded, &state.settings.login.trusted_proxies)
 }
+
+/// A JSON body of type `T` (at most 16 KiB; an empty body is `{}` when `empty_ok`). A body that
+/// does not fit is invalid input naming the member at fault (or `body`), answered as RFC 9457
+/// problem details.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    empty_ok: bool,
+) -> Result<T, crate::error::AppError> {
+    use crate::admin::AdminError;
+    let body = read_body(req, payload)
+        .await
+        .map_err(|_| AdminError::invalid("body", "the body could not be read (at most 16 KiB)"))?;
+    let body: &[u8] = if body.is_empty() && empty_ok {
+        b"{}"
+    } else {
+        &body
+    };
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        // The path of the member the error is in; a missing or unknown member is named by
+        // serde's message.
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = match path.as_str() {
+            "." | "" => member_of(&inner.to_string()),
+            other => other.split(['.', '[']).next().unwrap_or("body").to_owned(),
+        };
+        AdminError::invalid_member(plain_member(field), format!("invalid JSON body: {inner}"))
+            .into()
+    })
+}
+
+/// The member a serde message names ("missing field `name`"), else `body`.
+fn member_of(message: &str) -> String {
+    message.split('`').nth(1).unwrap_or("body").to_owned()
+}
+
+/// A member name as problem details show it: lowercase letters, digits and `_`, at most 64
+/// characters; anything else (what a caller made up) is `body`.
+fn plain_member(name: String) -> String {
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if plain { name } else { "body".to_owned() }
+}

@@ -2,9 +2,9 @@
 //! with the `api_keys` scope is required; an API key can never manage keys. Errors are RFC 9457
 //! problem details naming the field.
 
-use super::common::read_body;
+use super::common::json_body;
 use super::resource;
-use crate::admin::{AdminError, ApiKeyInput};
+use crate::admin::ApiKeyInput;
 use crate::auth::principal::{Credential, Principal};
 use crate::error::{AppError, BearerError, no_store};
 use crate::state::AppState;
@@ -58,54 +58,6 @@ struct CreateBody {
 #[serde(deny_unknown_fields)]
 struct RotateBody {
     grace: Option<u64>,
-}
-
-/// The JSON body (an empty body is `{}` where every field is optional).
-async fn json_body<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-    empty_ok: bool,
-) -> Result<T, AppError> {
-    let body = read_body(req, payload)
-        .await
-        .map_err(|_| AdminError::invalid("body", "the body could not be read (at most 16 KiB)"))?;
-    let body: &[u8] = if body.is_empty() && empty_ok {
-        b"{}"
-    } else {
-        &body
-    };
-    let mut json = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        // The path of the field the error is in; a missing field is named by serde's message.
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = match path.as_str() {
-            "." | "" => field_of(&inner.to_string()),
-            other => other.split(['.', '[']).next().unwrap_or("body").to_owned(),
-        };
-        AppError::from(AdminError::invalid(
-            known_field(&field),
-            format!("invalid JSON body: {inner}"),
-        ))
-    })
-}
-
-/// The body's fields by name; anything else (an unknown field, a syntax error) is `body`.
-fn known_field(name: &str) -> &'static str {
-    ["name", "scopes", "expires_in", "organization", "grace"]
-        .into_iter()
-        .find(|f| *f == name)
-        .unwrap_or("body")
-}
-
-/// The field a serde message names ("missing field `name`"), else `body`.
-fn field_of(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-        .unwrap_or("body")
-        .to_owned()
 }
 
 async fn list(caller: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

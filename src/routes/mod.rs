@@ -2,6 +2,7 @@
 
 mod account;
 mod account_keys;
+pub mod admin;
 mod assets;
 mod authorize;
 mod common;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     account::configure(cfg);
     account_keys::configure(cfg);
     me::configure(cfg);
+    admin::configure(cfg);
     assets::configure(cfg);
 }
 

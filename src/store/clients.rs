@@ -109,3 +109,39 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 fn from_json(raw: &str) -> Result<Vec<String>, StoreError> {
     Ok(serde_json::from_str(raw).context("decoding a client list")?)
 }
+
+/// Clients in id order after `after` (exclusive), at most `limit`.
+pub fn list_clients(
+    conn: &mut DbConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Client>, StoreError> {
+    let rows: Vec<ClientRow> = clients::table
+        .select(ClientRow::as_select())
+        .filter(clients::id.gt(after))
+        .order(clients::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Deletes the client and, through the foreign keys, its refresh tokens, codes and consents;
+/// false when there was no such client.
+pub fn delete_client(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(clients::table.find(id)).execute(conn)? > 0)
+}
+
+/// Replaces a confidential client's secret hash (the old secret stops working at once); false
+/// when there is no such confidential client.
+pub fn set_client_secret(
+    conn: &mut DbConnection,
+    id: &str,
+    secret_hash: &str,
+) -> Result<bool, StoreError> {
+    Ok(
+        diesel::update(clients::table.find(id).filter(clients::is_public.eq(false)))
+            .set(clients::secret_hash.eq(secret_hash))
+            .execute(conn)?
+            > 0,
+    )
+}

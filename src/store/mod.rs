@@ -39,14 +39,17 @@ pub use authorization_codes::{
     AuthorizationCode, Planned, Redemption, code_issuance_revoked, delete_expired_codes,
     insert_authorization_code, insert_code_family, redeem_authorization_code,
 };
-pub use clients::{Client, NewClient, find_client, insert_client};
+pub use clients::{
+    Client, NewClient, delete_client, find_client, insert_client, list_clients, set_client_secret,
+};
 pub use consents::{find_consent, save_consent};
 pub use federation::{
     find_identity, has_identity_at, insert_federated_user, link_identity, unlink_identity,
 };
 pub use organizations::{
-    Organization, OrganizationListing, add_member, find_organization, insert_organization,
-    is_member, list_organizations, remove_member, user_organizations,
+    Organization, OrganizationListing, add_member, delete_organization, find_organization,
+    insert_organization, is_member, list_organizations, member_count, remove_member,
+    user_memberships, user_organizations,
 };
 pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{
@@ -54,7 +57,7 @@ pub use refresh_tokens::{
     insert_refresh_token, insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens,
     unexpired_revoked,
 };
-pub use role_assignments::{assign_role, change_user_role, find_user_roles};
+pub use role_assignments::{assign_role, change_user_role, find_user_roles, replace_user_roles};
 pub use roles::{
     RoleDef, RoleGraph, RoleListing, RoleRefusal, create_role, delete_role, list_roles, update_role,
 };
@@ -63,8 +66,9 @@ pub use sessions::{
     replace_session, session_live_by_sid, touch_session,
 };
 pub use users::{
-    NewUser, User, end_all_sessions, end_all_sessions_setting, find_user_by_email, find_user_by_id,
-    insert_user, set_security_stamp, set_user_active, update_password_hash,
+    NewUser, User, delete_user, end_all_sessions, end_all_sessions_setting, find_user_by_email,
+    find_user_by_id, insert_user, list_users, set_security_stamp, set_user_active, set_user_name,
+    update_password_hash,
 };
 pub use writer::write_transaction;
 

@@ -7,7 +7,9 @@ use super::{DbConnection, StoreError, unix_now};
 use diesel::prelude::*;
 
 /// An organization as the command line shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = organizations)]
 pub struct Organization {
     pub id: String,
@@ -16,7 +18,7 @@ pub struct Organization {
 }
 
 /// An organization and how many members it has.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct OrganizationListing {
     pub id: String,
     pub slug: String,
@@ -100,13 +102,7 @@ pub fn add_member(
             Err(refusal) => return Ok(Err(refusal)),
         };
         if !is_member(c, org_id, user_id)? {
-            diesel::insert_into(memberships::table)
-                .values((
-                    memberships::org_id.eq(org_id),
-                    memberships::user_id.eq(user_id),
-                    memberships::created_at.eq(unix_now()),
-                ))
-                .execute(c)?;
+            insert_membership(c, org_id, user_id)?;
         }
         for id in &ids {
             give_membership_role(c, org_id, user_id, id)?;
@@ -141,4 +137,48 @@ pub fn user_organizations(
         .select(Organization::as_select())
         .order(organizations::slug.asc())
         .load(conn)?)
+}
+
+/// Deletes the organization and, through the foreign keys, its memberships, their roles and
+/// the API keys bound to it; false when there was no such organization.
+pub fn delete_organization(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(organizations::table.find(id)).execute(conn)? > 0)
+}
+
+/// How many members the organization has.
+pub fn member_count(conn: &mut DbConnection, org_id: &str) -> Result<i64, StoreError> {
+    Ok(memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The user's memberships: each organization with the user's roles there.
+pub fn user_memberships(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<Vec<(Organization, Vec<String>)>, StoreError> {
+    let orgs = user_organizations(conn, user_id)?;
+    let mut out = Vec::with_capacity(orgs.len());
+    for org in orgs {
+        let roles = membership_role_names(conn, &org.id, user_id)?;
+        out.push((org, roles));
+    }
+    Ok(out)
+}
+
+/// Makes the user a member (with no roles there yet).
+pub(super) fn insert_membership(
+    conn: &mut DbConnection,
+    org_id: &str,
+    user_id: &str,
+) -> Result<(), StoreError> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::org_id.eq(org_id),
+            memberships::user_id.eq(user_id),
+            memberships::created_at.eq(unix_now()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

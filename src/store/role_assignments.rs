@@ -138,3 +138,50 @@ pub fn find_user_roles(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Str
         .order(roles::name.asc())
         .load(conn)?)
 }
+
+/// Replaces the user's roles, globally or inside `org_id` (where they must be a member, or, with
+/// `join`, become one) with `names`, which must all exist; the roles held afterwards.
+pub fn replace_user_roles(
+    conn: &mut DbConnection,
+    user_id: &str,
+    names: &[String],
+    org_id: Option<&str>,
+    join: bool,
+) -> Result<Result<Vec<String>, RoleRefusal>, StoreError> {
+    locked(conn, |c| {
+        let ids = match role_ids(c, names)? {
+            Ok(ids) => ids,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        match org_id {
+            None => {
+                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id)))
+                    .execute(c)?;
+                for id in &ids {
+                    diesel::insert_into(user_roles::table)
+                        .values((user_roles::user_id.eq(user_id), user_roles::role_id.eq(id)))
+                        .execute(c)?;
+                }
+                Ok(Ok(find_user_roles(c, user_id)?))
+            }
+            Some(org) => {
+                if !super::organizations::is_member(c, org, user_id)? {
+                    if !join {
+                        return Ok(Err(RoleRefusal::NotMember));
+                    }
+                    super::organizations::insert_membership(c, org, user_id)?;
+                }
+                diesel::delete(
+                    membership_roles::table
+                        .filter(membership_roles::org_id.eq(org))
+                        .filter(membership_roles::user_id.eq(user_id)),
+                )
+                .execute(c)?;
+                for id in &ids {
+                    give_membership_role(c, org, user_id, id)?;
+                }
+                Ok(Ok(membership_role_names(c, org, user_id)?))
+            }
+        }
+    })
+}

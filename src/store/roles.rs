@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
 /// A role as the command line shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RoleDef {
     pub name: String,
     pub permissions: Vec<String>,
@@ -20,7 +20,7 @@ pub struct RoleDef {
 }
 
 /// A role with the permissions it has through its ancestors too.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RoleListing {
     pub name: String,
     pub permissions: Vec<String>,

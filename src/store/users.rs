@@ -185,3 +185,41 @@ pub fn end_all_sessions_setting(
         Ok(())
     })
 }
+
+/// Users in id order after `after` (exclusive), at most `limit`; with `email_normalized`, only
+/// the user who has that email.
+pub fn list_users(
+    conn: &mut DbConnection,
+    email_normalized: Option<&str>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
+    let base = users::table
+        .select(User::as_select())
+        .filter(users::id.gt(after))
+        .order(users::id.asc())
+        .limit(limit);
+    Ok(match email_normalized {
+        Some(email) => base.filter(users::email_normalized.eq(email)).load(conn)?,
+        None => base.load(conn)?,
+    })
+}
+
+/// Sets the user's display name; false when there is no such user.
+pub fn set_user_name(
+    conn: &mut DbConnection,
+    user_id: &str,
+    name: Option<&str>,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(users::table.find(user_id))
+        .set((users::name.eq(name), users::updated_at.eq(now())))
+        .execute(conn)?
+        > 0)
+}
+
+/// Deletes the user and, through the foreign keys, everything of theirs (sessions, refresh
+/// tokens, codes, consents, roles, memberships, API keys, linked identities); false when there
+/// was no such user.
+pub fn delete_user(conn: &mut DbConnection, user_id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(users::table.find(user_id)).execute(conn)? > 0)
+}

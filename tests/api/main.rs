@@ -6,6 +6,9 @@
 )]
 
 mod account_api_keys;
+mod admin_api;
+mod admin_openapi;
+mod admin_resources;
 mod api_key_use;
 mod api_keys;
 mod architecture;

@@ -189,7 +189,7 @@ async fn bad_input_is_a_problem_naming_the_field() {
             r#"{"name": "k", "organization": "nowhere"}"#,
             "organization",
         ),
-        (r#"{"name": "k", "colour": "red"}"#, "body"),
+        (r#"{"name": "k", "colour": "red"}"#, "colour"),
         (r#"{"name": ""}"#, "name"),
     ];
     for (body, field) in cases {

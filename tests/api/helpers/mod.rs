@@ -2,6 +2,7 @@
 //! constants to start from ([`fixtures`]), the token endpoint and its neighbours ([`tokens`]),
 //! and a scripted cookie-jar browser for the pages ([`browser`]).
 
+pub mod admin;
 pub mod app;
 pub mod browser;
 pub mod fixtures;

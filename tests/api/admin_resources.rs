@@ -1,0 +1,361 @@
+//! The admin REST API's clients, roles, organizations and signing keys.
+
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn clients_are_registered_read_without_secret_rotated_and_deleted() {
+    let app = spawn_app().await;
+    let admin = app.service_token("irongate:admin").await;
+    let made = app
+        .admin(
+            &admin,
+            Method::POST,
+            "/clients",
+            Some(json!({"name": "svc", "grant_types": ["client_credentials"], "scopes": ["posts:read"]})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let id = made.body["client_id"].as_str().unwrap().to_owned();
+    let old = made.body["client_secret"].as_str().unwrap().to_owned();
+    let token = |secret: String| {
+        let (http, url, id) = (app.http.clone(), app.url("/token"), id.clone());
+        async move {
+            http.post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(token(old.clone()).await, 200);
+    let got = app
+        .admin(&admin, Method::GET, &format!("/clients/{id}"), None)
+        .await;
+    assert_eq!(got.status, 200);
+    assert!(got.body.get("client_secret").is_none(), "{:?}", got.body);
+    assert_eq!(got.body["grant_types"], json!(["client_credentials"]));
+    let listed = app
+        .admin(&admin, Method::GET, "/clients?limit=200", None)
+        .await;
+    assert!(
+        listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["client_id"] == id.as_str())
+    );
+    assert!(!listed.body.to_string().contains("client_secret"));
+
+    let rotated = app
+        .admin(&admin, Method::POST, &format!("/clients/{id}/secret"), None)
+        .await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let new = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(token(old).await, 401, "the old secret is dead at once");
+    assert_eq!(token(new.clone()).await, 200);
+    let deleted = app
+        .admin(&admin, Method::DELETE, &format!("/clients/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(token(new).await, 401);
+    assert_eq!(
+        app.admin(&admin, Method::GET, &format!("/clients/{id}"), None)
+            .await
+            .status,
+        404
+    );
+
+    let public = app
+        .admin(
+            &admin,
+            Method::POST,
+            "/clients",
+            Some(json!({"name": "spa", "public": true, "redirect_uris": ["https://spa.test/cb"]})),
+        )
+        .await;
+    assert_eq!(public.status, 201, "{:?}", public.body);
+    let pid = public.body["client_id"].as_str().unwrap();
+    let no_secret = app
+        .admin(
+            &admin,
+            Method::POST,
+            &format!("/clients/{pid}/secret"),
+            None,
+        )
+        .await;
+    assert_eq!(no_secret.status, 400);
+    for body in [
+        json!({"name": "x", "redirect_uris": ["not a uri"]}),
+        json!({"name": "x", "grant_types": ["implicit"]}),
+        json!({"name": "x", "scopes": ["no-such-scope"]}),
+        json!({"redirect_uris": []}),
+        json!({"name": "x", "public": "yes"}),
+    ] {
+        let r = app
+            .admin(&admin, Method::POST, "/clients", Some(body.clone()))
+            .await;
+        assert_eq!(r.status, 400, "{body}: {:?}", r.body);
+        assert_eq!(r.content_type(), "application/problem+json");
+    }
+}
+
+#[tokio::test]
+async fn roles_are_created_read_updated_and_deleted_and_cycles_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.service_token("irongate:admin").await;
+    let post = |body: serde_json::Value| app.admin(&admin, Method::POST, "/roles", Some(body));
+    assert_eq!(
+        post(json!({"name": "reader", "permissions": ["posts:read"]}))
+            .await
+            .status,
+        201
+    );
+    let writer =
+        post(json!({"name": "writer", "permissions": ["posts:write"], "inherits": ["reader"]}))
+            .await;
+    assert_eq!(writer.status, 201, "{:?}", writer.body);
+    assert_eq!(writer.body["inherits"], json!(["reader"]));
+    assert_eq!(post(json!({"name": "reader"})).await.status, 409);
+    assert_eq!(
+        post(json!({"name": "x", "inherits": ["nobody"]}))
+            .await
+            .status,
+        404
+    );
+    let bad = post(json!({"name": "x", "permissions": ["made:up"]})).await;
+    assert_eq!(
+        (bad.status, bad.body["field"].as_str()),
+        (400, Some("permission"))
+    );
+
+    let got = app.admin(&admin, Method::GET, "/roles/writer", None).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(
+        got.body["effective_permissions"],
+        json!(["posts:read", "posts:write"])
+    );
+    let cycle = app
+        .admin(
+            &admin,
+            Method::PATCH,
+            "/roles/reader",
+            Some(json!({"inherits": ["writer"]})),
+        )
+        .await;
+    assert_eq!(cycle.status, 409, "{:?}", cycle.body);
+    assert!(cycle.body["detail"].as_str().unwrap().contains("cycle"));
+    let still = app.admin(&admin, Method::GET, "/roles/reader", None).await;
+    assert_eq!(still.body["inherits"], json!([]), "nothing changed");
+    let changed = app
+        .admin(
+            &admin,
+            Method::PATCH,
+            "/roles/reader",
+            Some(json!({"permissions": ["posts:read", "users:read"]})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let page = app.admin(&admin, Method::GET, "/roles?limit=1", None).await;
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
+    assert!(page.body["next"].is_string());
+    assert_eq!(
+        app.admin(&admin, Method::DELETE, "/roles/writer", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.admin(&admin, Method::DELETE, "/roles/writer", None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.admin(&admin, Method::GET, "/roles/writer", None)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn organizations_and_their_members() {
+    let app = spawn_app().await;
+    let admin = app.service_token("irongate:admin").await;
+    let alice = app.env.alice_the_editor();
+    let made = app
+        .admin(
+            &admin,
+            Method::POST,
+            "/organizations",
+            Some(json!({"slug": "acme", "name": "Acme"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let org = made.body["id"].as_str().unwrap().to_owned();
+    let dup = app
+        .admin(
+            &admin,
+            Method::POST,
+            "/organizations",
+            Some(json!({"slug": "acme", "name": "Other"})),
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+    let bad = app
+        .admin(
+            &admin,
+            Method::POST,
+            "/organizations",
+            Some(json!({"slug": "Not A Slug", "name": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["field"].as_str()),
+        (400, Some("slug"))
+    );
+
+    let member = app
+        .admin(
+            &admin,
+            Method::PUT,
+            &format!("/organizations/acme/members/{alice}"),
+            Some(json!({"roles": ["editor"]})),
+        )
+        .await;
+    assert_eq!(member.status, 200, "{:?}", member.body);
+    assert_eq!(member.body["roles"], json!(["editor"]));
+    let again = app
+        .admin(
+            &admin,
+            Method::PUT,
+            &format!("/organizations/{org}/members/{alice}"),
+            Some(json!({"roles": []})),
+        )
+        .await;
+    assert_eq!(again.body["roles"], json!([]), "PUT replaces the roles");
+    let unknown_role = app
+        .admin(
+            &admin,
+            Method::PUT,
+            &format!("/organizations/{org}/members/{alice}"),
+            Some(json!({"roles": ["ghost"]})),
+        )
+        .await;
+    assert_eq!(unknown_role.status, 404);
+    let got = app
+        .admin(&admin, Method::GET, "/organizations/acme", None)
+        .await;
+    assert_eq!(
+        (got.body["id"].as_str(), got.body["members"].as_i64()),
+        (Some(org.as_str()), Some(1))
+    );
+    let memberships = app
+        .admin(
+            &admin,
+            Method::GET,
+            &format!("/users/{alice}/memberships"),
+            None,
+        )
+        .await;
+    assert_eq!(memberships.body["items"][0]["slug"], "acme");
+    let in_org = app
+        .admin(
+            &admin,
+            Method::PUT,
+            &format!("/users/{alice}/roles"),
+            Some(json!({"roles": ["editor"], "org": "acme"})),
+        )
+        .await;
+    assert_eq!(
+        (in_org.status, in_org.body["org_id"].as_str()),
+        (200, Some(org.as_str()))
+    );
+
+    let out = app
+        .admin(
+            &admin,
+            Method::DELETE,
+            &format!("/organizations/{org}/members/{alice}"),
+            None,
+        )
+        .await;
+    assert_eq!(out.status, 200);
+    let out_again = app
+        .admin(
+            &admin,
+            Method::DELETE,
+            &format!("/organizations/{org}/members/{alice}"),
+            None,
+        )
+        .await;
+    assert_eq!(out_again.status, 404);
+    let not_member = app
+        .admin(
+            &admin,
+            Method::PUT,
+            &format!("/users/{alice}/roles"),
+            Some(json!({"roles": [], "org": "acme"})),
+        )
+        .await;
+    assert_eq!(not_member.status, 400);
+    assert_eq!(
+        app.admin(
+            &admin,
+            Method::DELETE,
+            &format!("/organizations/{org}"),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        app.admin(&admin, Method::GET, "/organizations/acme", None)
+            .await
+            .status,
+        404
+    );
+    let list = app.admin(&admin, Method::GET, "/organizations", None).await;
+    assert_eq!(list.body, json!({"items": [], "next": null}));
+}
+
+#[tokio::test]
+async fn signing_keys_are_listed_and_rotated() {
+    let app = spawn_app().await;
+    let admin = app.service_token("irongate:admin").await;
+    let before = app.admin(&admin, Method::GET, "/keys", None).await;
+    assert_eq!(before.status, 200);
+    let old = before.body["items"][0]["kid"].as_str().unwrap().to_owned();
+    let rotated = app.admin(&admin, Method::POST, "/keys/rotate", None).await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let kid = rotated.body["kid"].as_str().unwrap();
+    assert_ne!(kid, old);
+    let after = app.admin(&admin, Method::GET, "/keys", None).await;
+    assert_eq!(after.body["items"][0]["kid"], kid);
+    assert_eq!(after.body["items"][0]["active"], true);
+    let jwks = app.jwks().await;
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid)
+    );
+    let page = app.admin(&admin, Method::GET, "/keys?limit=1", None).await;
+    let next = page.body["next"].as_str().unwrap();
+    let rest = app
+        .admin(
+            &admin,
+            Method::GET,
+            &format!("/keys?limit=1&after={next}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest.body["items"][0]["kid"], old.as_str());
+}
