@@ -57,9 +57,11 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::routes::frame::frame))
                 .configure(|cfg| crate::routes::configure(cfg, &data.settings))
         })
-        .shutdown_timeout(30)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+        .disable_signals()
         .listen(listener)?
         .run();
+        spawn_signal_handler(server.handle(), state.draining.clone());
         if let Some(bind) = &state.settings.server.metrics_bind {
             let metrics = serve_metrics(bind, state.clone()).map_err(|e| {
                 anyhow::anyhow!("configuration key `metrics_bind`: cannot listen on {bind}: {e}")
@@ -85,6 +87,43 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Seconds in-flight requests get to finish once the server stops accepting connections.
+const SHUTDOWN_TIMEOUT: u64 = 30;
+/// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so that a
+/// load balancer stops sending new ones before the listener closes (REL-06).
+const DRAIN_DELAY: Duration = Duration::from_secs(2);
+
+/// SIGTERM: readiness answers 503 at once, the listener closes `DRAIN_DELAY` later, in-flight
+/// requests finish (up to `SHUTDOWN_TIMEOUT`), and the process exits 0. SIGINT (Ctrl-C): the
+/// same without the delay.
+fn spawn_signal_handler(
+    handle: actix_web::dev::ServerHandle,
+    draining: Arc<std::sync::atomic::AtomicBool>,
+) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot listen for SIGTERM and SIGINT; stop the process with SIGKILL");
+            return;
+        };
+        let delay = tokio::select! {
+            _ = term.recv() => DRAIN_DELAY,
+            _ = int.recv() => Duration::ZERO,
+        };
+        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(
+            delay_ms = delay.as_millis() as u64,
+            "stopping: readiness answers 503; the listener closes after the delay, then in-flight requests finish"
+        );
+        tokio::time::sleep(delay).await;
+        handle.stop(true).await;
+        tracing::info!("stopped");
+    });
 }
 
 /// Picks up keys rotated by another process (`irongate keys rotate`, another node).

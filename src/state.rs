@@ -57,6 +57,8 @@ pub struct AppState {
     pub federation_cookies: FederationCookies,
     revocations: Revocations,
     pub(crate) ephemeral: Ephemeral,
+    /// Set once the process is shutting down: readiness answers 503.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -152,6 +154,7 @@ impl AppState {
             None => None,
         };
         Ok(Self {
+            draining: Arc::default(),
             federation,
             federation_cookies: FederationCookies::new(
                 keys.cookie_secret(),

@@ -63,6 +63,9 @@ fn no_such_user(id: &str) -> AdminError {
 impl Admin {
     /// The user with `id`.
     pub async fn user(&self, id: &str) -> Result<User, AdminError> {
+        if id.chars().any(char::is_control) {
+            return Err(no_such_user(id));
+        }
         let key = id.to_owned();
         self.store
             .run(move |c| store::find_user_by_id(c, &key))
@@ -172,7 +175,7 @@ impl Admin {
             .store
             .run(move |c| store::replace_user_roles(c, &user_id, &names, org_key.as_deref(), false))
             .await?
-            .map_err(super::roles::refused)?;
+            .map_err(super::roles::refused_in("roles"))?;
         Ok(UserRoles {
             id: user.id,
             org_id,

@@ -189,6 +189,17 @@ impl Admin {
         Ok(access.permissions.into_iter().collect())
     }
 
+    /// Whether the key `id` still works (not revoked, not expired).
+    pub async fn api_key_live(&self, id: &str) -> Result<bool, AdminError> {
+        let key = id.to_owned();
+        let now = chrono::Utc::now().timestamp();
+        let row = self
+            .store
+            .run(move |c| store::find_api_key(c, &key))
+            .await?;
+        Ok(row.is_some_and(|r| r.revoked_at.is_none() && r.expires_at > now))
+    }
+
     /// A user's keys, newest first.
     pub async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKeyListing>, AdminError> {
         let user = user_id.to_owned();

@@ -33,7 +33,7 @@ impl ClientInput {
             self.skip_consent,
             catalogue,
         )
-        .map_err(|e| AdminError::invalid("client", e))
+        .map_err(|e| AdminError::invalid(e.field, e.error))
     }
 }
 

@@ -37,7 +37,7 @@ impl PageRequest {
                 .decode(raw)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .filter(|k| !k.is_empty() && k.len() <= 256)
+                .filter(|k| !k.is_empty() && k.len() <= 256 && !k.chars().any(char::is_control))
                 .ok_or_else(|| {
                     AdminError::invalid("after", "after must be a cursor from a previous page")
                 })?,

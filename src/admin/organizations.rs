@@ -49,7 +49,7 @@ impl Admin {
             .store
             .run(move |c| store::replace_user_roles(c, &uid, &names, Some(&org_id), true))
             .await?
-            .map_err(super::roles::refused)?;
+            .map_err(super::roles::refused_in("roles"))?;
         Ok(MembershipRef {
             org_id: org.id,
             user_id: user.id,
@@ -85,7 +85,9 @@ impl Admin {
 
     /// The role named `name`, with its effective permissions.
     pub async fn role(&self, name: &str) -> Result<store::RoleListing, AdminError> {
-        super::users::validate_role(name)?;
+        if super::users::validate_role(name).is_err() {
+            return Err(AdminError::NotFound(format!("no role named {name:?}")));
+        }
         self.list_roles()
             .await?
             .into_iter()

@@ -25,6 +25,15 @@ pub struct MembershipRef {
     pub roles: Option<Vec<String>>,
 }
 
+/// A refusal where an unknown role was named in the input (`field`): invalid input, not a
+/// missing resource.
+pub(super) fn refused_in(field: &'static str) -> impl FnOnce(RoleRefusal) -> AdminError {
+    move |refusal| match refusal {
+        RoleRefusal::Unknown(name) => AdminError::invalid(field, format!("no role named {name}")),
+        other => refused(other),
+    }
+}
+
 pub(super) fn refused(refusal: RoleRefusal) -> AdminError {
     match refusal {
         RoleRefusal::Exists(name) => AdminError::Conflict(format!("role {name} already exists")),
@@ -61,7 +70,7 @@ impl Admin {
         for p in given {
             if !catalogue.is_permission(p) {
                 return Err(AdminError::invalid(
-                    "permission",
+                    "permissions",
                     format!(
                         "unknown permission {p:?}: permissions are the API scopes of the `scopes` \
                          setting, and irongate:admin, irongate:read"
@@ -72,11 +81,15 @@ impl Admin {
         Ok(given.iter().cloned().collect())
     }
 
+    /// Each name checked; sorted, without repeats.
     fn role_names(given: &[String]) -> Result<Vec<String>, AdminError> {
         for name in given {
             validate_role(name)?;
         }
-        Ok(given.to_vec())
+        let mut names = given.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        Ok(names)
     }
 
     pub async fn create_role(
@@ -92,7 +105,7 @@ impl Admin {
         self.store
             .run(move |c| store::create_role(c, &name, &permissions, &inherits))
             .await?
-            .map_err(refused)
+            .map_err(refused_in("inherits"))
     }
 
     /// Replaces the sets that are given (`None` leaves one as it is).
@@ -105,11 +118,15 @@ impl Admin {
         validate_role(name)?;
         let permissions = permissions.map(|p| self.permissions(p)).transpose()?;
         let inherits = inherits.map(Self::role_names).transpose()?;
-        let name = name.to_owned();
+        let owned = name.to_owned();
         self.store
-            .run(move |c| store::update_role(c, &name, permissions.as_ref(), inherits.as_deref()))
+            .run(move |c| store::update_role(c, &owned, permissions.as_ref(), inherits.as_deref()))
             .await?
-            .map_err(refused)
+            .map_err(|refusal| match refusal {
+                // The role being changed is missing; any other unknown name is in `inherits`.
+                RoleRefusal::Unknown(n) if n == name => refused(RoleRefusal::Unknown(n)),
+                other => refused_in("inherits")(other),
+            })
     }
 
     pub async fn delete_role(&self, name: &str) -> Result<RoleRef, AdminError> {
@@ -142,6 +159,11 @@ impl Admin {
 
     /// The organization an id or slug names.
     pub(super) async fn organization(&self, id_or_slug: &str) -> Result<Organization, AdminError> {
+        if id_or_slug.is_empty() || id_or_slug.chars().any(char::is_control) {
+            return Err(AdminError::NotFound(format!(
+                "no organization {id_or_slug:?}"
+            )));
+        }
         let key = id_or_slug.to_owned();
         self.store
             .run(move |c| store::find_organization(c, &key))
@@ -167,7 +189,7 @@ impl Admin {
         self.store
             .run(move |c| store::change_user_role(c, &user_id, &role, org_id.as_deref(), add))
             .await?
-            .map_err(refused)?;
+            .map_err(refused_in("role"))?;
         Ok(UserRef {
             id: user.id,
             email: user.email,
@@ -213,7 +235,7 @@ impl Admin {
             .store
             .run(move |c| store::add_member(c, &org_id, &user_id, &roles))
             .await?
-            .map_err(refused)?;
+            .map_err(refused_in("role"))?;
         Ok(MembershipRef {
             org_id: org.id,
             user_id: user.id,

@@ -49,6 +49,9 @@ impl NewUserInput {
         for role in &self.roles {
             validate_role(role)?;
         }
+        let mut roles = self.roles;
+        roles.sort_unstable();
+        roles.dedup();
         let password = match self.password {
             Some(raw) => Some(
                 Password::parse_new(raw, &[email.as_str(), name.as_deref().unwrap_or("")])
@@ -59,7 +62,7 @@ impl NewUserInput {
         Ok(ValidNewUser {
             email,
             name,
-            roles: self.roles,
+            roles,
             password,
             email_verified: self.email_verified,
         })

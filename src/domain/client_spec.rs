@@ -61,6 +61,18 @@ pub struct ClientSpec {
     pub skip_consent: bool,
 }
 
+/// A registration refused, and the member (or flag) at fault: `name`, `redirect_uris`,
+/// `post_logout_redirect_uris`, `grant_types` or `scopes`.
+#[derive(Debug)]
+pub struct Refused {
+    pub field: &'static str,
+    pub error: Invalid,
+}
+
+fn at(field: &'static str) -> impl FnOnce(Invalid) -> Refused {
+    move |error| Refused { field, error }
+}
+
 impl ClientSpec {
     /// Validates a registration with the CONTRACT's defaults: without grant types a client gets
     /// `authorization_code` and `refresh_token`; without scopes, the four OIDC scopes.
@@ -74,29 +86,31 @@ impl ClientSpec {
         scopes: &[String],
         skip_consent: bool,
         catalogue: &ScopeCatalogue,
-    ) -> Result<Self, Invalid> {
+    ) -> Result<Self, Refused> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(Invalid::new(
+            return Err(at("name")(Invalid::new(
                 "client name must be 1 to 200 characters without control characters",
-            ));
+            )));
         }
-        let grant_types = parse_grants(grant_types, public)?;
+        let grant_types = parse_grants(grant_types, public).map_err(at("grant_types"))?;
         let scopes = if scopes.is_empty() {
-            Scopes::from_names(super::DEFAULT_CLIENT_SCOPES.iter().copied(), catalogue)?
+            Scopes::from_names(super::DEFAULT_CLIENT_SCOPES.iter().copied(), catalogue)
         } else {
-            Scopes::from_names(scopes.iter().map(String::as_str), catalogue)?
-        };
-        let redirect_uris = parse_uris(redirect_uris)?;
+            Scopes::from_names(scopes.iter().map(String::as_str), catalogue)
+        }
+        .map_err(at("scopes"))?;
+        let redirect_uris = parse_uris(redirect_uris).map_err(at("redirect_uris"))?;
         if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-            return Err(Invalid::new(
+            return Err(at("redirect_uris")(Invalid::new(
                 "a client with the authorization_code grant needs at least one --redirect-uri",
-            ));
+            )));
         }
         Ok(Self {
             name: name.to_owned(),
             redirect_uris,
-            post_logout_redirect_uris: parse_uris(post_logout_redirect_uris)?,
+            post_logout_redirect_uris: parse_uris(post_logout_redirect_uris)
+                .map_err(at("post_logout_redirect_uris"))?,
             public,
             grant_types,
             scopes,
@@ -167,6 +181,7 @@ mod tests {
             false,
             &catalogue,
         )
+        .map_err(|e| e.error)
     }
 
     #[test]

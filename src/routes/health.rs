@@ -15,8 +15,12 @@ async fn get_healthz() -> HttpResponse {
 }
 
 /// The database answers within two seconds (readiness): otherwise 503, so a load balancer
-/// sends traffic elsewhere.
+/// sends traffic elsewhere; 503 too once the process is shutting down (REL-06).
 async fn get_readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return no_store(HttpResponse::ServiceUnavailable())
+            .json(serde_json::json!({ "status": "draining" }));
+    }
     let ready = tokio::time::timeout(Duration::from_secs(2), state.store.ping())
         .await
         .unwrap_or(false);

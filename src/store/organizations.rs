@@ -39,17 +39,22 @@ pub fn insert_organization(conn: &mut DbConnection, org: &Organization) -> Resul
     Ok(())
 }
 
-/// The organization with this id or slug.
+/// The organization with this id, or else with this slug (an id always wins: a slug may look
+/// like another organization's id).
 pub fn find_organization(
     conn: &mut DbConnection,
     id_or_slug: &str,
 ) -> Result<Option<Organization>, StoreError> {
+    let by_id = organizations::table
+        .find(id_or_slug)
+        .select(Organization::as_select())
+        .get_result(conn)
+        .optional()?;
+    if by_id.is_some() {
+        return Ok(by_id);
+    }
     Ok(organizations::table
-        .filter(
-            organizations::id
-                .eq(id_or_slug)
-                .or(organizations::slug.eq(id_or_slug)),
-        )
+        .filter(organizations::slug.eq(id_or_slug))
         .select(Organization::as_select())
         .get_result(conn)
         .optional()?)

@@ -148,8 +148,11 @@ pub fn replace_user_roles(
     org_id: Option<&str>,
     join: bool,
 ) -> Result<Result<Vec<String>, RoleRefusal>, StoreError> {
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names.dedup();
     locked(conn, |c| {
-        let ids = match role_ids(c, names)? {
+        let ids = match role_ids(c, &names)? {
             Ok(ids) => ids,
             Err(refusal) => return Ok(Err(refusal)),
         };

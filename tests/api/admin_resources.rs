@@ -89,18 +89,30 @@ async fn clients_are_registered_read_without_secret_rotated_and_deleted() {
         )
         .await;
     assert_eq!(no_secret.status, 400);
-    for body in [
-        json!({"name": "x", "redirect_uris": ["not a uri"]}),
-        json!({"name": "x", "grant_types": ["implicit"]}),
-        json!({"name": "x", "scopes": ["no-such-scope"]}),
-        json!({"redirect_uris": []}),
-        json!({"name": "x", "public": "yes"}),
+    for (body, field) in [
+        (
+            json!({"name": "x", "redirect_uris": ["not a uri"]}),
+            "redirect_uris",
+        ),
+        (
+            json!({"name": "x", "grant_types": ["implicit"]}),
+            "grant_types",
+        ),
+        (json!({"name": "x", "scopes": ["no-such-scope"]}), "scopes"),
+        (
+            json!({"name": "x", "grant_types": ["client_credentials"], "post_logout_redirect_uris": ["nope"]}),
+            "post_logout_redirect_uris",
+        ),
+        (json!({"name": " "}), "name"),
+        (json!({"redirect_uris": []}), "name"),
+        (json!({"name": "x", "public": "yes"}), "public"),
     ] {
         let r = app
             .admin(&admin, Method::POST, "/clients", Some(body.clone()))
             .await;
         assert_eq!(r.status, 400, "{body}: {:?}", r.body);
         assert_eq!(r.content_type(), "application/problem+json");
+        assert_eq!(r.body["field"], field, "{body}: {:?}", r.body);
     }
 }
 
@@ -121,16 +133,46 @@ async fn roles_are_created_read_updated_and_deleted_and_cycles_are_refused() {
     assert_eq!(writer.status, 201, "{:?}", writer.body);
     assert_eq!(writer.body["inherits"], json!(["reader"]));
     assert_eq!(post(json!({"name": "reader"})).await.status, 409);
+    let unknown = post(json!({"name": "x", "inherits": ["nobody"]})).await;
     assert_eq!(
-        post(json!({"name": "x", "inherits": ["nobody"]}))
-            .await
-            .status,
-        404
+        (unknown.status, unknown.body["field"].as_str()),
+        (400, Some("inherits"))
     );
     let bad = post(json!({"name": "x", "permissions": ["made:up"]})).await;
     assert_eq!(
         (bad.status, bad.body["field"].as_str()),
-        (400, Some("permission"))
+        (400, Some("permissions"))
+    );
+    for body in [
+        json!({"name": 7}),
+        json!({"permissions": []}),
+        json!({"name": "y", "colour": 1}),
+    ] {
+        assert_eq!(post(body.clone()).await.status, 400, "{body}");
+    }
+    let patch = app
+        .admin(
+            &admin,
+            Method::PATCH,
+            "/roles/reader",
+            Some(json!({"inherits": "writer"})),
+        )
+        .await;
+    assert_eq!(
+        (patch.status, patch.body["field"].as_str()),
+        (400, Some("inherits"))
+    );
+    assert_eq!(
+        app.admin(&admin, Method::PATCH, "/roles/nobody", Some(json!({})))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.admin(&admin, Method::GET, "/roles/%20", None)
+            .await
+            .status,
+        404
     );
 
     let got = app.admin(&admin, Method::GET, "/roles/writer", None).await;
@@ -247,7 +289,45 @@ async fn organizations_and_their_members() {
             Some(json!({"roles": ["ghost"]})),
         )
         .await;
-    assert_eq!(unknown_role.status, 404);
+    assert_eq!(
+        (unknown_role.status, unknown_role.body["field"].as_str()),
+        (400, Some("roles"))
+    );
+    let twice = app
+        .admin(
+            &admin,
+            Method::PUT,
+            &format!("/organizations/{org}/members/{alice}"),
+            Some(json!({"roles": ["editor", "editor"]})),
+        )
+        .await;
+    assert_eq!(
+        (twice.status, twice.body["roles"].clone()),
+        (200, json!(["editor"]))
+    );
+    for body in [json!({"roles": "editor"}), json!({"role": []})] {
+        let r = app
+            .admin(
+                &admin,
+                Method::PUT,
+                &format!("/organizations/{org}/members/{alice}"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{body}");
+    }
+    let no_name = app
+        .admin(
+            &admin,
+            Method::POST,
+            "/organizations",
+            Some(json!({"slug": "beta"})),
+        )
+        .await;
+    assert_eq!(
+        (no_name.status, no_name.body["field"].as_str()),
+        (400, Some("name"))
+    );
     let got = app
         .admin(&admin, Method::GET, "/organizations/acme", None)
         .await;

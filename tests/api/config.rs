@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 
 /// A server process, killed when dropped.
 pub(crate) struct ServerProcess {
-    child: Child,
+    pub(crate) child: Child,
     pub base: String,
 }
 

@@ -51,6 +51,7 @@ mod roles_chooser;
 mod roles_claims;
 mod roles_organizations;
 mod sessions;
+mod shutdown;
 mod storage;
 mod token;
 mod token_exchange;

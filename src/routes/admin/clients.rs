@@ -62,14 +62,14 @@ pub async fn create(mut call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = CreatedClient, description = "never a secret"),
         super::openapi::Errors))]
 pub async fn get(call: Call) -> Result<HttpResponse, AppError> {
-    ok(&call.state.admin.client(&call.param("id")).await?)
+    ok(&call.state.admin.client(&call.param("id")?).await?)
 }
 
 #[utoipa::path(delete, path = "/admin/v1/clients/{id}", tag = "clients",
     params(("id" = String, Path)),
     responses((status = 200, body = CreatedClient), super::openapi::Errors))]
 pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
-    let id = call.param("id");
+    let id = call.param("id")?;
     let client = call.state.admin.delete_client(&id).await?;
     call.state.clients.forget(&id);
     call.audit("client.delete", &id);
@@ -81,7 +81,7 @@ pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = NewSecret, description = "the old secret no longer works"),
         super::openapi::Errors))]
 pub async fn rotate_secret(call: Call) -> Result<HttpResponse, AppError> {
-    let id = call.param("id");
+    let id = call.param("id")?;
     let secret = call.state.admin.rotate_client_secret(&id).await?;
     call.state.clients.forget(&id);
     call.audit("client.rotate_secret", &id);

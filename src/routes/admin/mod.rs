@@ -41,9 +41,13 @@ pub struct Call {
 }
 
 impl Call {
-    /// A path parameter (`{id}`).
-    pub fn param(&self, name: &str) -> String {
-        self.req.match_info().get(name).unwrap_or("").to_owned()
+    /// A path parameter (`{id}`); one with a control character names nothing (404).
+    pub fn param(&self, name: &str) -> Result<String, AppError> {
+        let value = self.req.match_info().get(name).unwrap_or("");
+        if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+            return Err(crate::admin::AdminError::NotFound(format!("no such {name}")).into());
+        }
+        Ok(value.to_owned())
     }
 
     /// A query parameter; repeated → 400.
@@ -82,11 +86,17 @@ impl Call {
         json_body(&self.req, payload, empty_ok).await
     }
 
-    /// Who is calling, as audit events name them: `user:ID`, `client:ID`, or `api_key:ID`.
+    /// Who is calling, as audit events name them: `user:ID`, `client:ID`, or `api_key:ID` (and
+    /// the client that exchanged it, for an exchanged token).
     fn actor(&self) -> String {
         use crate::auth::principal::Credential;
         match (&self.caller, self.caller.credential()) {
             (_, Credential::ApiKey(key)) => format!("api_key:{}", key.id),
+            (_, Credential::AccessToken(claims)) if claims.api_key_id.is_some() => format!(
+                "api_key:{} via client:{}",
+                claims.api_key_id.as_deref().unwrap_or(""),
+                claims.client_id
+            ),
             (Principal::User { user_id, .. }, _) => format!("user:{user_id}"),
             (Principal::Client { client_id, .. }, _) => format!("client:{client_id}"),
         }
@@ -235,8 +245,9 @@ async fn dispatch(
 ) -> Result<HttpResponse, AppError> {
     let token = super::extract::credential_header(&req)?.ok_or_else(BearerError::missing)?;
     let caller = super::extract::authenticate(&state, token).await?;
+    let held = held_now(&state, &caller).await?;
     let reading = method == Method::GET;
-    if !(holds(&caller, ADMIN) || (reading && holds(&caller, READ))) {
+    if !(held.admin || (reading && held.read)) {
         return Err(BearerError::insufficient_scope(if reading { READ } else { ADMIN }).into());
     }
     handler(Call {
@@ -248,15 +259,47 @@ async fn dispatch(
     .await
 }
 
-/// Whether the caller holds `permission`: in the token's (or key's) `permissions` for a user,
-/// in its `scope` for a client acting for itself.
-fn holds(caller: &Principal, permission: &str) -> bool {
+/// Which admin permissions the caller holds now.
+struct Held {
+    admin: bool,
+    read: bool,
+}
+
+/// What the caller may do now, not when its credential was issued: a user's *global*
+/// permissions as the database holds them (a role held inside an organization never reaches
+/// the admin API, and a role taken away counts at once), within what the credential was
+/// delegated (its `scope`); a token exchanged for an API key only while the key is live; a
+/// client's token only while the client exists.
+async fn held_now(state: &AppState, caller: &Principal) -> Result<Held, AppError> {
+    use crate::auth::principal::Credential;
+    let delegated = |p: &str| caller.has_scope(p);
     match caller {
-        Principal::User { .. } => caller
-            .authorization()
-            .permissions
-            .iter()
-            .any(|p| p == permission),
-        Principal::Client { .. } => caller.has_scope(permission),
+        Principal::User { user_id, via, .. } => {
+            if let Credential::AccessToken(claims) = via
+                && let Some(key) = &claims.api_key_id
+                && !state.admin.api_key_live(key).await?
+            {
+                return Err(BearerError::invalid_token("the API key was revoked").into());
+            }
+            let granted = state.admin.user_permissions(user_id).await?;
+            let has = |p: &str| delegated(p) && granted.iter().any(|g| g == p);
+            Ok(Held {
+                admin: has(ADMIN),
+                read: has(READ),
+            })
+        }
+        Principal::Client { client_id, .. } => {
+            match state.admin.client(client_id).await {
+                Ok(_) => {}
+                Err(crate::admin::AdminError::NotFound(_)) => {
+                    return Err(BearerError::invalid_token("the client no longer exists").into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+            Ok(Held {
+                admin: delegated(ADMIN),
+                read: delegated(READ),
+            })
+        }
     }
 }

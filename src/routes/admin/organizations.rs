@@ -57,7 +57,7 @@ pub async fn get(call: Call) -> Result<HttpResponse, AppError> {
     ok(&call
         .state
         .admin
-        .organization_listing(&call.param("id"))
+        .organization_listing(&call.param("id")?)
         .await?)
 }
 
@@ -68,7 +68,7 @@ pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
     let org = call
         .state
         .admin
-        .delete_organization(&call.param("id"))
+        .delete_organization(&call.param("id")?)
         .await?;
     call.audit("organization.delete", &org.id);
     ok(&org)
@@ -80,7 +80,7 @@ pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = MembershipRef), super::openapi::Errors))]
 pub async fn set_member(mut call: Call) -> Result<HttpResponse, AppError> {
     let b: SetMember = call.body(true).await?;
-    let (org, user) = (call.param("id"), call.param("user_id"));
+    let (org, user) = (call.param("id")?, call.param("user_id")?);
     let membership = call.state.admin.set_member(&org, &user, &b.roles).await?;
     call.audit(
         "organization.set_member",
@@ -94,7 +94,7 @@ pub async fn set_member(mut call: Call) -> Result<HttpResponse, AppError> {
     params(("id" = String, Path, description = "id or slug"), ("user_id" = String, Path)),
     responses((status = 200, body = MembershipRef), super::openapi::Errors))]
 pub async fn remove_member(call: Call) -> Result<HttpResponse, AppError> {
-    let (org, user) = (call.param("id"), call.param("user_id"));
+    let (org, user) = (call.param("id")?, call.param("user_id")?);
     let membership = call.state.admin.end_membership(&org, &user).await?;
     call.audit(
         "organization.remove_member",

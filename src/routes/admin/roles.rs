@@ -54,7 +54,7 @@ pub async fn create(mut call: Call) -> Result<HttpResponse, AppError> {
     params(("name" = String, Path)),
     responses((status = 200, body = RoleListing), super::openapi::Errors))]
 pub async fn get(call: Call) -> Result<HttpResponse, AppError> {
-    ok(&call.state.admin.role(&call.param("name")).await?)
+    ok(&call.state.admin.role(&call.param("name")?).await?)
 }
 
 #[utoipa::path(patch, path = "/admin/v1/roles/{name}", tag = "roles", request_body = UpdateRole,
@@ -62,7 +62,7 @@ pub async fn get(call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = RoleDef), super::openapi::Errors))]
 pub async fn update(mut call: Call) -> Result<HttpResponse, AppError> {
     let b: UpdateRole = call.body(false).await?;
-    let name = call.param("name");
+    let name = call.param("name")?;
     let role = call
         .state
         .admin
@@ -76,7 +76,7 @@ pub async fn update(mut call: Call) -> Result<HttpResponse, AppError> {
     params(("name" = String, Path)),
     responses((status = 200, body = RoleRef), super::openapi::Errors))]
 pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
-    let name = call.param("name");
+    let name = call.param("name")?;
     let role = call.state.admin.delete_role(&name).await?;
     call.audit("role.delete", &name);
     ok(&role)

@@ -97,7 +97,7 @@ pub async fn create(mut call: Call) -> Result<HttpResponse, AppError> {
     params(("id" = String, Path)),
     responses((status = 200, body = UserView), super::openapi::Errors))]
 pub async fn get(call: Call) -> Result<HttpResponse, AppError> {
-    let user = call.state.admin.user(&call.param("id")).await?;
+    let user = call.state.admin.user(&call.param("id")?).await?;
     ok(&UserView::from(user))
 }
 
@@ -106,7 +106,7 @@ pub async fn get(call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = UserView), super::openapi::Errors))]
 pub async fn update(mut call: Call) -> Result<HttpResponse, AppError> {
     let body: UpdateUser = call.body(false).await?;
-    let id = call.param("id");
+    let id = call.param("id")?;
     let user = call
         .state
         .admin
@@ -120,7 +120,7 @@ pub async fn update(mut call: Call) -> Result<HttpResponse, AppError> {
     params(("id" = String, Path)),
     responses((status = 200, body = UserRef), super::openapi::Errors))]
 pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
-    let id = call.param("id");
+    let id = call.param("id")?;
     let user = call.state.admin.delete_user(&id).await?;
     call.audit("user.delete", &id);
     ok(&user)
@@ -130,7 +130,7 @@ pub async fn delete(call: Call) -> Result<HttpResponse, AppError> {
     params(("id" = String, Path)),
     responses((status = 200, body = ChangedUser), super::openapi::Errors))]
 pub async fn disable(call: Call) -> Result<HttpResponse, AppError> {
-    let id = call.param("id");
+    let id = call.param("id")?;
     let changed = call.state.admin.end_user_sessions(&id, true).await?;
     call.audit("user.disable", &id);
     ok(&ChangedUser::from(changed))
@@ -140,7 +140,7 @@ pub async fn disable(call: Call) -> Result<HttpResponse, AppError> {
     params(("id" = String, Path)),
     responses((status = 200, body = ChangedUser), super::openapi::Errors))]
 pub async fn logout_all(call: Call) -> Result<HttpResponse, AppError> {
-    let id = call.param("id");
+    let id = call.param("id")?;
     let changed = call.state.admin.end_user_sessions(&id, false).await?;
     call.audit("user.logout_all", &id);
     ok(&ChangedUser::from(changed))
@@ -151,7 +151,7 @@ pub async fn logout_all(call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = UserRoles), super::openapi::Errors))]
 pub async fn set_roles(mut call: Call) -> Result<HttpResponse, AppError> {
     let body: SetRoles = call.body(false).await?;
-    let id = call.param("id");
+    let id = call.param("id")?;
     let roles = call
         .state
         .admin
@@ -166,7 +166,8 @@ pub async fn set_roles(mut call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = Listing<MembershipView>), super::openapi::Errors))]
 pub async fn memberships(call: Call) -> Result<HttpResponse, AppError> {
     let page = call.page()?;
-    let all = call.state.admin.memberships(&call.param("id")).await?;
+    let mut all = call.state.admin.memberships(&call.param("id")?).await?;
+    all.sort_by(|a, b| a.org_id.cmp(&b.org_id));
     ok(&page.page_of(all, |m| &m.org_id))
 }
 
@@ -175,7 +176,7 @@ pub async fn memberships(call: Call) -> Result<HttpResponse, AppError> {
     responses((status = 200, body = Listing<ApiKeyListing>), super::openapi::Errors))]
 pub async fn api_keys(call: Call) -> Result<HttpResponse, AppError> {
     let page = call.page()?;
-    let mut all = call.state.admin.user_api_keys(&call.param("id")).await?;
+    let mut all = call.state.admin.user_api_keys(&call.param("id")?).await?;
     all.sort_by(|a, b| a.id.cmp(&b.id));
     ok(&page.page_of(all, |k| &k.id))
 }
@@ -184,7 +185,7 @@ pub async fn api_keys(call: Call) -> Result<HttpResponse, AppError> {
     params(("id" = String, Path), ("key_id" = String, Path)),
     responses((status = 204), super::openapi::Errors))]
 pub async fn revoke_api_key(call: Call) -> Result<HttpResponse, AppError> {
-    let (id, key) = (call.param("id"), call.param("key_id"));
+    let (id, key) = (call.param("id")?, call.param("key_id")?);
     call.state.admin.revoke_user_api_key(&id, &key).await?;
     call.audit("api_key.revoke", &key);
     Ok(no_store(HttpResponse::NoContent()).finish())
