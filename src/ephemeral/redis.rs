@@ -3,6 +3,7 @@
 use super::memory::{DEFAULT_CAPACITY, Memory};
 use super::{Counter, Limited, Unavailable, UserStatus};
 use redis::aio::ConnectionManager;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
@@ -56,9 +57,60 @@ return 0
     )
 });
 
+/// After Redis failed to answer, calls skip it (and take their fallback at once) for this
+/// long; then one call tries it again, and its result opens or closes the way (REL-04: an
+/// outage must not make every request wait for Redis's timeout).
+const BREAK_FOR_MS: i64 = 1000;
+
+/// A circuit breaker in front of Redis.
+#[derive(Default)]
+struct Breaker {
+    /// 0 while Redis answers; otherwise when the next call may try it (unix ms).
+    open_until_ms: AtomicI64,
+    /// One call is trying Redis after a break.
+    probing: AtomicBool,
+}
+
+impl Breaker {
+    fn allow(&self) -> bool {
+        let until = self.open_until_ms.load(Ordering::Acquire);
+        if until == 0 {
+            return true;
+        }
+        if chrono::Utc::now().timestamp_millis() < until {
+            return false;
+        }
+        self.probing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    fn record<T>(&self, result: &redis::RedisResult<T>) {
+        let down = result.as_ref().err().is_some_and(|e| {
+            e.is_io_error()
+                || e.is_timeout()
+                || e.is_connection_dropped()
+                || e.is_connection_refusal()
+        });
+        let until = if down {
+            chrono::Utc::now().timestamp_millis() + BREAK_FOR_MS
+        } else {
+            0
+        };
+        self.open_until_ms.store(until, Ordering::Release);
+        self.probing.store(false, Ordering::Release);
+    }
+}
+
+/// The error a call meets while the breaker is open.
+fn skipped() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "Redis skipped after a recent failure"))
+}
+
 #[derive(Clone)]
 pub struct RedisState {
     conn: ConnectionManager,
+    breaker: Arc<Breaker>,
     prefix: Arc<str>,
     /// Counters used while Redis cannot be reached.
     fallback: Arc<Memory>,
@@ -79,10 +131,25 @@ impl RedisState {
             .map_err(|e| Unavailable(e.to_string()))?;
         Ok(Self {
             conn,
+            breaker: Arc::default(),
             prefix: prefix.into(),
             fallback: Arc::new(Memory::with_counter_capacity(DEFAULT_CAPACITY, counters)),
             pending: Arc::default(),
         })
+    }
+
+    /// Runs one exchange with Redis through the breaker.
+    async fn call<T, F, Fut>(&self, exchange: F) -> redis::RedisResult<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        if !self.breaker.allow() {
+            return Err(skipped());
+        }
+        let result = exchange(self.conn.clone()).await;
+        self.breaker.record(&result);
+        result
     }
 
     fn key(&self, kind: &str, id: &str) -> String {
@@ -118,7 +185,6 @@ impl RedisState {
         entries: &[(String, i64)],
         complete: bool,
     ) -> Result<(), Unavailable> {
-        let mut conn = self.conn.clone();
         let now = chrono::Utc::now().timestamp();
         let key = self.blocklist();
         let mut pipe = redis::pipe();
@@ -136,7 +202,7 @@ impl RedisState {
             .ignore()
             .expire(&key, LOADED_MARKER_SECS as i64)
             .ignore();
-        pipe.query_async::<()>(&mut conn)
+        self.call(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
             .await
             .map_err(|e| Unavailable(e.to_string()))
     }
@@ -178,12 +244,10 @@ impl RedisState {
         {
             return None;
         }
-        let mut conn = self.conn.clone();
-        let scores: redis::RedisResult<Vec<Option<f64>>> = redis::cmd("ZMSCORE")
-            .arg(self.blocklist())
-            .arg(LOADED)
-            .arg(jti)
-            .query_async(&mut conn)
+        let mut cmd = redis::cmd("ZMSCORE");
+        cmd.arg(self.blocklist()).arg(LOADED).arg(jti);
+        let scores: redis::RedisResult<Vec<Option<f64>>> = self
+            .call(|mut conn| async move { cmd.query_async(&mut conn).await })
             .await;
         match scores.as_deref() {
             Ok([Some(_), exp]) => {
@@ -203,10 +267,10 @@ impl RedisState {
     }
 
     pub async fn cached_user(&self, user_id: &str) -> Option<UserStatus> {
-        let mut conn = self.conn.clone();
-        let value: Option<String> = redis::cmd("GET")
-            .arg(self.key("user", user_id))
-            .query_async(&mut conn)
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.key("user", user_id));
+        let value: Option<String> = self
+            .call(|mut conn| async move { cmd.query_async(&mut conn).await })
             .await
             .ok()?;
         let (active, digest) = value?
@@ -221,9 +285,9 @@ impl RedisState {
     /// Caches what a reader found in the database, unless an entry exists: a reader that read
     /// before a writer's change must not overwrite the status the writer stored.
     pub async fn cache_user(&self, user_id: &str, status: &UserStatus) {
-        let mut conn = self.conn.clone();
-        let set: redis::RedisResult<()> = user_status_cmd(&self.key("user", user_id), status, true)
-            .query_async(&mut conn)
+        let cmd = user_status_cmd(&self.key("user", user_id), status, true);
+        let set: redis::RedisResult<()> = self
+            .call(|mut conn| async move { cmd.query_async(&mut conn).await })
             .await;
         if let Err(e) = set {
             tracing::debug!(error = %e, "caching a user's status in Redis failed");
@@ -232,21 +296,29 @@ impl RedisState {
 
     /// Stores a user's new status after a writer changed it (log out everywhere, disable).
     pub async fn store_user(&self, user_id: &str, status: &UserStatus) -> Result<(), Unavailable> {
-        let mut conn = self.conn.clone();
-        user_status_cmd(&self.key("user", user_id), status, false)
-            .query_async::<()>(&mut conn)
+        let cmd = user_status_cmd(&self.key("user", user_id), status, false);
+        self.call(|mut conn| async move { cmd.query_async::<()>(&mut conn).await })
             .await
             .map_err(|e| Unavailable(e.to_string()))
     }
 
     pub async fn hit(&self, counters: &[Counter], window: Duration) -> Result<(), Limited> {
-        let mut conn = self.conn.clone();
-        let mut invocation = HIT.prepare_invoke();
-        invocation.arg(window.as_millis().max(1) as u64);
-        for c in counters {
-            invocation.key(self.key("limit", &c.key)).arg(c.limit);
-        }
-        match invocation.invoke_async::<u64>(&mut conn).await {
+        let keys: Vec<(String, u32)> = counters
+            .iter()
+            .map(|c| (self.key("limit", &c.key), c.limit))
+            .collect();
+        let window_ms = window.as_millis().max(1) as u64;
+        let counted = self
+            .call(|mut conn| async move {
+                let mut invocation = HIT.prepare_invoke();
+                invocation.arg(window_ms);
+                for (key, limit) in &keys {
+                    invocation.key(key).arg(*limit);
+                }
+                invocation.invoke_async::<u64>(&mut conn).await
+            })
+            .await;
+        match counted {
             Ok(0) => Ok(()),
             Ok(ms) => Err(Limited {
                 retry_after: Duration::from_millis(ms),
@@ -260,10 +332,9 @@ impl RedisState {
 
     pub async fn release(&self, key: &str) {
         self.fallback.release(key);
-        let mut conn = self.conn.clone();
-        let released: redis::RedisResult<u64> = RELEASE
-            .key(self.key("limit", key))
-            .invoke_async(&mut conn)
+        let key = self.key("limit", key);
+        let released: redis::RedisResult<u64> = self
+            .call(|mut conn| async move { RELEASE.key(key).invoke_async(&mut conn).await })
             .await;
         if let Err(e) = released {
             redis_down(&e, "a rate-limit count was not released");
@@ -272,10 +343,10 @@ impl RedisState {
 
     pub async fn reset(&self, key: &str) {
         self.fallback.reset(key);
-        let mut conn = self.conn.clone();
-        let del: redis::RedisResult<()> = redis::cmd("DEL")
-            .arg(self.key("limit", key))
-            .query_async(&mut conn)
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.key("limit", key));
+        let del: redis::RedisResult<()> = self
+            .call(|mut conn| async move { cmd.query_async(&mut conn).await })
             .await;
         if let Err(e) = del {
             redis_down(&e, "a rate-limit counter was not cleared");
@@ -305,4 +376,33 @@ fn user_status_cmd(key: &str, status: &UserStatus, only_if_absent: bool) -> redi
         cmd.arg("NX");
     }
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_opens_on_a_failure_and_lets_one_probe_through_after_the_break() {
+        let b = Breaker::default();
+        assert!(b.allow() && b.allow(), "closed: everyone passes");
+        let refused: redis::RedisResult<()> = Err(redis::RedisError::from(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        b.record(&refused);
+        assert!(!b.allow(), "open: calls skip Redis");
+        // The break is over: one probe, and only one, goes through.
+        b.open_until_ms.store(1, Ordering::Release);
+        assert!(b.allow());
+        assert!(!b.allow());
+        b.record(&Ok(()));
+        assert!(b.allow() && b.allow(), "closed again");
+        // A reply error (a script's, say) is not an outage.
+        let reply: redis::RedisResult<()> = Err(redis::RedisError::from((
+            redis::ErrorKind::Client,
+            "bad script",
+        )));
+        b.record(&reply);
+        assert!(b.allow());
+    }
 }
