@@ -156,6 +156,23 @@ async fn a_node_serves_again_within_seconds_of_its_database_coming_back_rel_02()
         );
     }
     assert_eq!(ready(&http, &base).await, 503);
+    // A page answers with the HTML error page, not JSON and not a 500.
+    let page = http
+        .get(format!(
+            "{base}/authorize?response_type=code&client_id=someone&redirect_uri=https://rp.test/cb"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 503);
+    let content_type = page.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("temporarily unavailable")
+    );
 
     cluster.start();
     let back = Instant::now();
