@@ -42,6 +42,7 @@ pub struct AppState {
     pub tokens: TokenEndpoint,
     pub revocation: Revocation,
     pub introspection: Introspection,
+    pub revocation_feed: crate::oauth::revocation_feed::RevocationFeed,
     pub interaction: Interaction,
     pub sessions: Sessions,
     /// Secrets shown once across a redirect (a new API key on the account page).
@@ -154,6 +155,10 @@ impl AppState {
             None => None,
         };
         Ok(Self {
+            revocation_feed: crate::oauth::revocation_feed::RevocationFeed::new(
+                store.clone(),
+                settings.tokens.access_ttl,
+            ),
             draining: Arc::default(),
             federation,
             federation_cookies: FederationCookies::new(

@@ -2,14 +2,14 @@
 //! introspection, log out everywhere): signature by a published key, RS256 only, `typ`
 //! `at+jwt`, issuer, audience, expiry without leeway, revocation, and the user's state.
 
-use super::claims::{ACCESS_TOKEN_TYP, AccessClaims};
+use super::claims::AccessClaims;
 use super::revocations::Revocations;
 use crate::auth::secrets::stamp_digest;
 use crate::config::Settings;
 use crate::ephemeral::{Ephemeral, UserStatus};
 use crate::keys::KeyStore;
 use crate::store::{self, Store, StoreError, User};
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Validation;
 use std::sync::Arc;
 
 /// Why a bearer token was refused.
@@ -49,13 +49,8 @@ impl Verified {
 
 /// The claim checks for access tokens, built once at start.
 pub fn validation(settings: &Settings) -> Validation {
-    let mut v = Validation::new(Algorithm::RS256);
-    v.leeway = 0;
-    v.validate_nbf = true;
-    v.set_issuer(&[&settings.server.issuer]);
-    v.set_audience(&[&settings.tokens.audience]);
-    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-    v
+    // Irongate's own clock: no leeway.
+    irongate_verify::claims::validation(&settings.server.issuer, &settings.tokens.audience, 0)
 }
 
 /// Verifies irongate's own access tokens.
@@ -93,9 +88,7 @@ impl AccessVerifier {
             .map_err(|_| Rejected::Invalid("the access token is invalid"))?;
         // RFC 9068 §4 / RFC 8725 §3.11: only explicitly typed access tokens (an ID token is
         // not one).
-        let typ = data.header.typ.as_deref().unwrap_or("");
-        let typ = typ.strip_prefix("application/").unwrap_or(typ);
-        if !typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) {
+        if !irongate_verify::claims::is_access_token_typ(data.header.typ.as_deref()) {
             return Err(Rejected::Invalid("the token is not an access token"));
         }
         // Irongate's own clock: a token is dead at `exp`, not a leeway later.

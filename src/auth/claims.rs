@@ -3,43 +3,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 
-/// RFC 9068 §2.1 media type of JWT access tokens, in the `typ` header.
-pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
-
-/// The claims of an access token (RFC 9068 §2.2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub exp: i64,
-    pub iat: i64,
-    pub jti: String,
-    pub client_id: String,
-    pub scope: String,
-    /// A digest of the user's security stamp: the token dies when the stamp changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sst: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_time: Option<i64>,
-    /// The user's effective global roles, sorted (omitted when none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
-    /// The user's effective permissions that are also in `scope`, sorted (omitted when none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub permissions: Vec<String>,
-    /// The active organization, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-    /// The user's effective roles inside the active organization, sorted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub org_roles: Vec<String>,
-    /// The API key this token was exchanged for (RFC 8693), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key_id: Option<String>,
-}
+// The claims and the rules they are checked by are defined once, in the crate resource
+// servers verify them with: the two cannot drift.
+pub use irongate_verify::claims::{ACCESS_TOKEN_TYP, AccessClaims};
 
 /// What a user may do, as a token carries it: computed at issuance from the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -32,6 +32,8 @@ pub mod paths {
     pub const USERINFO: &str = "/userinfo";
     pub const REVOCATION: &str = "/revoke";
     pub const INTROSPECTION: &str = "/introspect";
+    /// The revocation feed, for resource servers that verify tokens on their own.
+    pub const REVOCATION_FEED: &str = "/revocations";
     /// "Log out everywhere" with the user's own access token (not a standard endpoint, so not
     /// in discovery; the README names it).
     pub const LOGOUT_ALL: &str = "/logout-all";
@@ -156,6 +158,10 @@ fn document(settings: &Settings) -> Map<String, Value> {
     doc.insert(
         "introspection_endpoint_auth_methods_supported".into(),
         json!(["client_secret_basic", "client_secret_post"]),
+    );
+    doc.insert(
+        "revocation_feed_endpoint".into(),
+        json!(settings.endpoint(paths::REVOCATION_FEED)),
     );
     doc
 }

@@ -15,4 +15,5 @@ pub mod organization;
 pub mod redirect;
 pub mod reuse;
 pub mod revocation;
+pub mod revocation_feed;
 pub mod tokens;

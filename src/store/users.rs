@@ -223,3 +223,21 @@ pub fn set_user_name(
 pub fn delete_user(conn: &mut DbConnection, user_id: &str) -> Result<bool, StoreError> {
     Ok(diesel::delete(users::table.find(user_id)).execute(conn)? > 0)
 }
+
+/// Users changed since `since` (a new security stamp, disabled, or anything else): id,
+/// whether active, security stamp, when changed.
+pub fn users_changed_since(
+    conn: &mut DbConnection,
+    since: chrono::NaiveDateTime,
+) -> Result<Vec<(String, bool, String, chrono::NaiveDateTime)>, StoreError> {
+    Ok(users::table
+        .filter(users::updated_at.ge(since))
+        .select((
+            users::id,
+            users::is_active,
+            users::security_stamp,
+            users::updated_at,
+        ))
+        .order(users::id.asc())
+        .load(conn)?)
+}

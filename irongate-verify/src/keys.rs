@@ -1,0 +1,185 @@
+//! The issuer's signing keys, fetched from its `jwks_uri` and kept parsed: for as long as the
+//! answer's `Cache-Control: max-age` says (at least 60 s, at most 1 h); again at once when a
+//! token names an unknown `kid`, at most once per 30 s (a flood of made-up kids costs one
+//! fetch); the keys held stay in use when a fetch fails; none at all until a first fetch
+//! succeeds (every token is then refused).
+
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+const MIN_AGE: Duration = Duration::from_secs(60);
+const MAX_AGE: Duration = Duration::from_secs(3600);
+/// When the answer says nothing about caching.
+const DEFAULT_AGE: Duration = Duration::from_secs(300);
+/// An unknown `kid` makes the keys be fetched again at most this often.
+pub const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(30);
+
+/// Keys by `kid`, parsed once.
+struct Loaded {
+    keys: HashMap<String, Arc<DecodingKey>>,
+    fresh_until: Instant,
+}
+
+/// Why no key was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    /// The issuer does not publish this `kid` (after looking again, when allowed).
+    Unknown,
+    /// No key was ever loaded: nothing can be verified yet.
+    NeverLoaded(String),
+}
+
+pub struct KeyCache {
+    jwks_uri: String,
+    http: reqwest::Client,
+    loaded: RwLock<Option<Arc<Loaded>>>,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+    /// When a fetch was last made for an unknown kid.
+    last_unknown: std::sync::Mutex<Option<Instant>>,
+    /// How many fetches were made (for tests and metrics).
+    fetches: std::sync::atomic::AtomicU64,
+}
+
+impl KeyCache {
+    pub fn new(jwks_uri: String, http: reqwest::Client) -> Self {
+        Self {
+            jwks_uri,
+            http,
+            loaded: RwLock::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            last_unknown: std::sync::Mutex::new(None),
+            fetches: Default::default(),
+        }
+    }
+
+    /// How many times the JWKS was fetched.
+    pub fn fetches(&self) -> u64 {
+        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn current(&self) -> Option<Arc<Loaded>> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The key `kid` names.
+    pub async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, KeyError> {
+        let mut loaded = match self.current() {
+            Some(l) if Instant::now() < l.fresh_until => l,
+            stale => self.refresh(stale.as_ref()).await?,
+        };
+        if let Some(key) = loaded.keys.get(kid) {
+            return Ok(key.clone());
+        }
+        // An unknown kid: the issuer may have rotated. Look again, at most once per 30 s.
+        let due = {
+            let mut last = self.last_unknown.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() >= UNKNOWN_KID_REFETCH);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            loaded = self.refresh(Some(&loaded)).await?;
+        }
+        loaded.keys.get(kid).cloned().ok_or(KeyError::Unknown)
+    }
+
+    /// Fetches the keys unless another caller just did; on failure keeps `seen` (if any).
+    async fn refresh(&self, seen: Option<&Arc<Loaded>>) -> Result<Arc<Loaded>, KeyError> {
+        let _one = self.fetching.lock().await;
+        if let Some(now) = self.current()
+            && seen.is_none_or(|s| !Arc::ptr_eq(s, &now))
+        {
+            return Ok(now);
+        }
+        match self.fetch().await {
+            Ok(loaded) => {
+                let loaded = Arc::new(loaded);
+                *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(loaded.clone());
+                Ok(loaded)
+            }
+            Err(e) => match seen {
+                Some(old) => {
+                    tracing::warn!(error = %e, "fetching the issuer's keys failed; keeping the ones held");
+                    // Try again in a minute, not on every request.
+                    let kept = Arc::new(Loaded {
+                        keys: old.keys.clone(),
+                        fresh_until: Instant::now() + MIN_AGE,
+                    });
+                    *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(kept.clone());
+                    Ok(kept)
+                }
+                None => Err(KeyError::NeverLoaded(e)),
+            },
+        }
+    }
+
+    async fn fetch(&self) -> Result<Loaded, String> {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let resp = self
+            .http
+            .get(&self.jwks_uri)
+            .send()
+            .await
+            .map_err(|e| format!("GET {}: {e}", self.jwks_uri))?;
+        if !resp.status().is_success() {
+            return Err(format!("GET {}: {}", self.jwks_uri, resp.status()));
+        }
+        let age = resp
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(max_age)
+            .unwrap_or(DEFAULT_AGE)
+            .clamp(MIN_AGE, MAX_AGE);
+        let set: JwkSet = resp.json().await.map_err(|e| format!("the JWKS: {e}"))?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let (Some(kid), AlgorithmParameters::RSA(rsa)) = (&jwk.common.key_id, &jwk.algorithm)
+            else {
+                continue;
+            };
+            if let Ok(key) = DecodingKey::from_rsa_components(&rsa.n, &rsa.e) {
+                keys.insert(kid.clone(), Arc::new(key));
+            }
+        }
+        Ok(Loaded {
+            keys,
+            fresh_until: Instant::now() + age,
+        })
+    }
+}
+
+/// The `max-age` of a `Cache-Control` value.
+fn max_age(value: &str) -> Option<Duration> {
+    value.split(',').find_map(|part| {
+        let (name, secs) = part.trim().split_once('=')?;
+        name.eq_ignore_ascii_case("max-age")
+            .then(|| secs.trim().parse().ok().map(Duration::from_secs))?
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_is_read_from_cache_control() {
+        assert_eq!(
+            max_age("public, max-age=300"),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(max_age("Max-Age=5"), Some(Duration::from_secs(5)));
+        assert_eq!(max_age("no-store"), None);
+        assert_eq!(max_age("max-age=soon"), None);
+    }
+}
