@@ -279,3 +279,61 @@ async fn a_flood_of_made_up_kids_costs_one_fetch() {
     }
     assert_eq!(v.jwks_fetches() - before, 1);
 }
+
+/// The extractor over HTTP: the token from a configured cookie; headers it cannot use are
+/// refusals (401 or 400), never a 500.
+#[tokio::test]
+async fn the_extractor_reads_a_cookie_and_refuses_odd_headers() {
+    let (app, token, _) = alice_with_token().await;
+    let v = Verifier::builder(app.address.clone(), app.address.clone())
+        .cookie("access_token")
+        .build()
+        .await
+        .unwrap();
+    let v = web::Data::new(v);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server = HttpServer::new(move || {
+        App::new().app_data(v.clone()).route(
+            "/me",
+            web::get().to(|caller: irongate_verify::Caller| async move {
+                HttpResponse::Ok().json(caller)
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let http = reqwest::Client::new();
+    let get = |name: &'static str, value: String| {
+        http.get(format!("{base}/me")).header(name, value).send()
+    };
+    let by_cookie = get("cookie", format!("access_token={token}"))
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), 200);
+    for (name, value, status) in [
+        ("cookie", "access_token=garbage".to_owned(), 401),
+        ("cookie", "other=x".to_owned(), 401),
+        ("authorization", "Basic YTpi".to_owned(), 401),
+        ("authorization", "Bearer".to_owned(), 400),
+        ("authorization", "Bearer    ".to_owned(), 400),
+        (
+            "authorization",
+            format!("Bearer {}", "x".repeat(20_000)),
+            401,
+        ),
+        ("x-api-key", "igk_whatever".to_owned(), 401),
+    ] {
+        let resp = get(name, value.clone()).await.unwrap();
+        assert_eq!(
+            resp.status(),
+            status,
+            "{name}: {}",
+            &value[..value.len().min(40)]
+        );
+        assert!(resp.headers().contains_key("www-authenticate"), "{name}");
+    }
+}
