@@ -15,6 +15,9 @@ pub struct AccessClaims {
     pub aud: String,
     pub exp: i64,
     pub iat: i64,
+    /// Not before (irongate sets none; honoured when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub jti: String,
     pub client_id: String,
     pub scope: String,
@@ -64,9 +67,117 @@ pub fn validation(issuer: &str, audience: &str, leeway: u64) -> jsonwebtoken::Va
     v
 }
 
+/// What [`check`] holds a token's claims to (the same rules as [`validation`]).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub issuer: String,
+    pub audience: String,
+    pub leeway: u64,
+}
+
+/// Why [`check`] refused the claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Expired,
+    NotYetValid,
+    Issuer,
+    Audience,
+}
+
+/// The claim checks of [`validation`], on claims already parsed (their signature verified by
+/// the caller): `exp` and `nbf` with the leeway, the issuer exact, the audience. `exp`, `iat`,
+/// `iss`, `aud` and `sub` are present by the type.
+pub fn check(claims: &AccessClaims, rules: &Rules, now: i64) -> Result<(), Refused> {
+    let leeway = rules.leeway as i64;
+    if claims.exp < now - leeway {
+        return Err(Refused::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > now + leeway) {
+        return Err(Refused::NotYetValid);
+    }
+    if claims.iss != rules.issuer {
+        return Err(Refused::Issuer);
+    }
+    if claims.aud != rules.audience {
+        return Err(Refused::Audience);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `check` and `validation` are the same rules: over a matrix of claims, both accept or
+    /// both refuse.
+    #[test]
+    fn check_agrees_with_validation() {
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        let rules = Rules {
+            issuer: "https://id.test".into(),
+            audience: "https://api.test".into(),
+            leeway: 30,
+        };
+        let mut v = validation(&rules.issuer, &rules.audience, rules.leeway);
+        v.algorithms = vec![jsonwebtoken::Algorithm::HS256];
+        let key = jsonwebtoken::EncodingKey::from_secret(b"k");
+        let dkey = jsonwebtoken::DecodingKey::from_secret(b"k");
+        let base = AccessClaims {
+            iss: rules.issuer.clone(),
+            sub: "u".into(),
+            aud: rules.audience.clone(),
+            exp: now + 60,
+            iat: now,
+            nbf: None,
+            jti: "j".into(),
+            client_id: "c".into(),
+            scope: "openid".into(),
+            sst: None,
+            auth_time: None,
+            roles: vec![],
+            permissions: vec![],
+            org_id: None,
+            org_roles: vec![],
+            api_key_id: None,
+        };
+        let cases = [
+            base.clone(),
+            AccessClaims {
+                exp: now - 10,
+                ..base.clone()
+            },
+            AccessClaims {
+                exp: now - 100,
+                ..base.clone()
+            },
+            AccessClaims {
+                nbf: Some(now + 10),
+                ..base.clone()
+            },
+            AccessClaims {
+                nbf: Some(now + 100),
+                ..base.clone()
+            },
+            AccessClaims {
+                iss: "https://evil.test".into(),
+                ..base.clone()
+            },
+            AccessClaims {
+                aud: "another".into(),
+                ..base.clone()
+            },
+        ];
+        for claims in cases {
+            let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+            let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+            let by_validation = jsonwebtoken::decode::<AccessClaims>(&token, &dkey, &v).is_ok();
+            assert_eq!(
+                check(&claims, &rules, now).is_ok(),
+                by_validation,
+                "{claims:?}"
+            );
+        }
+    }
 
     #[test]
     fn only_access_token_types_are_access_tokens() {

@@ -4,7 +4,9 @@
 //! fetch); the keys held stay in use when a fetch fails; none at all until a first fetch
 //! succeeds (every token is then refused).
 
-use jsonwebtoken::DecodingKey;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -19,7 +21,7 @@ pub const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(30);
 
 /// Keys by `kid`, parsed once.
 struct Loaded {
-    keys: HashMap<String, Arc<DecodingKey>>,
+    keys: HashMap<String, Arc<ParsedPublicKey>>,
     fresh_until: Instant,
 }
 
@@ -69,7 +71,7 @@ impl KeyCache {
     }
 
     /// The key `kid` names.
-    pub async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, KeyError> {
+    pub async fn key(&self, kid: &str) -> Result<Arc<ParsedPublicKey>, KeyError> {
         let mut loaded = match self.current() {
             Some(l) if Instant::now() < l.fresh_until => l,
             stale => self.refresh(stale.as_ref()).await?,
@@ -148,7 +150,7 @@ impl KeyCache {
             else {
                 continue;
             };
-            if let Ok(key) = DecodingKey::from_rsa_components(&rsa.n, &rsa.e) {
+            if let Some(key) = parsed_rsa(&rsa.n, &rsa.e) {
                 keys.insert(kid.clone(), Arc::new(key));
             }
         }
@@ -157,6 +159,52 @@ impl KeyCache {
             fresh_until: Instant::now() + age,
         })
     }
+}
+
+/// An RS256 verification key from a JWK's `n` and `e` (base64url), parsed once: its DER
+/// `RSAPublicKey` (RFC 8017 A.1.1) handed to aws-lc, which keeps it ready for every signature.
+fn parsed_rsa(n: &str, e: &str) -> Option<ParsedPublicKey> {
+    let (n, e) = (
+        URL_SAFE_NO_PAD.decode(n).ok()?,
+        URL_SAFE_NO_PAD.decode(e).ok()?,
+    );
+    let mut body = der_integer(&n);
+    body.extend(der_integer(&e));
+    let der = der_tagged(0x30, &body);
+    ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).ok()
+}
+
+/// A DER INTEGER of an unsigned big-endian number.
+fn der_integer(bytes: &[u8]) -> Vec<u8> {
+    let first = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
+    let digits = &bytes[first.min(bytes.len())..];
+    let mut value = Vec::with_capacity(digits.len() + 1);
+    if digits.first().is_none_or(|b| b & 0x80 != 0) {
+        value.push(0);
+    }
+    value.extend_from_slice(digits);
+    der_tagged(0x02, &value)
+}
+
+fn der_tagged(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
 }
 
 /// The `max-age` of a `Cache-Control` value.

@@ -102,6 +102,7 @@ pub fn access_claims(
         aud: settings.tokens.audience.clone(),
         exp: id.iat + settings.tokens.access_ttl as i64,
         iat: id.iat,
+        nbf: None,
         jti: id.jti,
         client_id: client_id.to_owned(),
         scope: scope.to_owned(),

@@ -1,7 +1,7 @@
 //! The admin API's OpenAPI 3.1 document (it describes every route, and nothing else; a
 //! snapshot shows its changes) and its audit events.
 
-use crate::config::start_server;
+use crate::config::{server_log, start_server};
 use crate::helpers::*;
 use irongate::routes::admin::{PREFIX, ROUTES};
 use serde_json::Value;
@@ -146,12 +146,7 @@ async fn every_change_is_an_audit_event() {
     assert_eq!(listed.status(), 200);
     drop(server);
 
-    let log = std::fs::read_dir(env.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("server-"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .expect("the server's log");
+    let log = server_log(env.dir.path());
     let events: Vec<Value> = log
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -10,6 +10,16 @@ pub(crate) struct ServerProcess {
     pub base: String,
 }
 
+/// What a server started by [`start_server`] in `dir` wrote to its log (stderr).
+pub(crate) fn server_log(dir: &std::path::Path) -> String {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("server-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("the server's log")
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,7 +1,7 @@
 //! Logs (CONTRACT "Operations"): `log_format = json` writes one JSON object per line, and no
 //! line of a full token flow carries a secret, a token or a password (issue "Operating irongate").
 
-use crate::config::start_server;
+use crate::config::{server_log, start_server};
 use crate::helpers::{PASSWORD, TestEnv};
 use serde_json::Value;
 
@@ -91,12 +91,7 @@ async fn json_logs_carry_no_secret_of_a_full_flow() {
     assert_eq!(wrong["error"], "invalid_grant");
     drop(server);
 
-    let log = std::fs::read_dir(env.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("server-"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .expect("the server's log");
+    let log = server_log(env.dir.path());
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() > 3, "{log}");
     for line in &lines {

@@ -12,32 +12,13 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A server with Alice, and her access token from the password grant.
+/// A server with Alice, and her access token from the password grant (and the whole answer).
 async fn alice_with_token() -> (TestApp, String, Value) {
     let app = spawn_app().await;
-    let (client, alice) = app.password_client_with_alice();
-    let (status, _, body) = json_of(
-        app.post_token(
-            Some((&client.id, &client.secret)),
-            &[
-                ("grant_type", "password"),
-                ("username", "alice@example.com"),
-                ("password", PASSWORD),
-                ("scope", "openid users:read"),
-            ],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let (client, _) = app.password_client_with_alice();
+    let body = app.password_login(&client, "openid users:read").await;
     let token = body["access_token"].as_str().unwrap().to_owned();
-    let _ = alice;
     (app, token, body)
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 /// `claims` signed with the server's own (fixture) key under its kid, with `typ`.
@@ -73,7 +54,10 @@ async fn a_real_token_verifies_and_names_its_caller() {
     assert_eq!(v.jwks_fetches(), 1);
 }
 
-/// Every way a token can be wrong is 401 `invalid_token` (SEC-39 and section E).
+/// Every way a token can be wrong is 401 `invalid_token` downstream too: SEC-38 (an ID token
+/// is not an access token), SEC-39 (the JWT attack battery: `alg: none`, HS256 keyed with the
+/// public key, unknown `kid`, tampering, expiry, `nbf`, issuer, audience), SEC-40 (token-type
+/// confusion).
 #[tokio::test]
 async fn every_wrong_token_is_refused() {
     let (app, token, body) = alice_with_token().await;

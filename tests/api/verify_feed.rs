@@ -9,20 +9,7 @@ use std::time::Duration;
 
 /// Alice's access token from `client`.
 async fn token_of(app: &TestApp, client: &Client) -> String {
-    let (status, _, body) = json_of(
-        app.post_token(
-            Some((&client.id, &client.secret)),
-            &[
-                ("grant_type", "password"),
-                ("username", "alice@example.com"),
-                ("password", PASSWORD),
-                ("scope", "openid"),
-            ],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let body = app.password_login(client, "openid").await;
     body["access_token"].as_str().unwrap().to_owned()
 }
 
