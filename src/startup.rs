@@ -39,7 +39,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState::build(settings).await?;
         spawn_key_poller(state.keys.clone(), state.settings.keys.poll_interval);
-        spawn_housekeeping(state.store.clone(), state.settings.sessions.idle_timeout);
+        spawn_housekeeping(
+            state.store.clone(),
+            state.settings.sessions.idle_timeout,
+            state.settings.max_signed_token_lifetime(),
+        );
         let data = web::Data::new(state.clone());
         let https = state.settings.issuer_is_https();
         let server = HttpServer::new(move || {
@@ -147,7 +151,7 @@ fn spawn_key_poller(keys: Arc<KeyStore>, interval_secs: u64) {
 }
 
 /// Deletes expired revocations and refresh-token families every ten minutes.
-fn spawn_housekeeping(store: Store, session_idle_timeout: u64) {
+fn spawn_housekeeping(store: Store, session_idle_timeout: u64, token_lifetime: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -157,8 +161,11 @@ fn spawn_housekeeping(store: Store, session_idle_timeout: u64) {
             match store
                 .run(move |c| {
                     let idle_before = now - session_idle_timeout as i64;
+                    // A deletion matters to the revocation feed while the user's tokens live.
+                    let deleted_before = now - token_lifetime as i64 - 600;
                     Ok(crate::store::delete_expired(c, now)?
-                        + crate::store::delete_expired_sessions(c, now, idle_before)?)
+                        + crate::store::delete_expired_sessions(c, now, idle_before)?
+                        + crate::store::prune_deleted_users(c, deleted_before)?)
                 })
                 .await
             {

@@ -103,7 +103,7 @@ impl ResponseError for Rejection {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         let mut body = serde_json::json!({
-            "error": self.code().unwrap_or("invalid_request"),
+            "error": self.code().unwrap_or("invalid_token"),
             "error_description": self.to_string(),
         });
         if let Rejection::Forbidden {

@@ -68,10 +68,13 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
-        let org_header = req
-            .headers()
-            .get("x-organization-id")
-            .map(|v| v.to_str().map(str::to_owned));
+        // Sent twice it names no one organization: refused like a mismatch.
+        let mut named = req.headers().get_all("x-organization-id");
+        let org_header = match (named.next(), named.next()) {
+            (None, _) => None,
+            (Some(v), None) => Some(v.to_str().map(str::to_owned).map_err(|_| ())),
+            (Some(_), Some(_)) => Some(Err(())),
+        };
         let credential = verifier.as_ref().map(|v| presented(req, v.cookie_name()));
         Box::pin(async move {
             let Some(verifier) = verifier else {

@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 /// The feed as irongate answers it.
 #[derive(Debug, Deserialize)]
 struct Answer {
-    #[serde(default)]
+    issued_at: i64,
     jti: Vec<(String, i64)>,
-    #[serde(default)]
     users: Vec<(String, Option<String>, i64)>,
 }
 
@@ -25,6 +24,8 @@ struct State {
     jti: HashMap<String, i64>,
     /// A user's current `sst` digest (None: disabled), until when it matters.
     users: HashMap<String, (Option<String>, i64)>,
+    /// When irongate made the answer held (its clock).
+    issued_at: i64,
     last_good: Option<Instant>,
 }
 
@@ -83,7 +84,12 @@ impl Feed {
         }
         let resp = request.send().await.map_err(|e| e.to_string())?;
         if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
-            self.write().last_good = Some(Instant::now());
+            // Only an answer held can be "not modified".
+            let mut state = self.write();
+            if state.etag.is_none() {
+                return Err("304 without a previous answer".into());
+            }
+            state.last_good = Some(Instant::now());
             return Ok(());
         }
         if !resp.status().is_success() {
@@ -103,6 +109,7 @@ impl Feed {
             .into_iter()
             .map(|(sub, sst, until)| (sub, (sst, until)))
             .collect();
+        state.issued_at = answer.issued_at;
         state.last_good = Some(Instant::now());
         Ok(())
     }
@@ -117,14 +124,18 @@ impl Feed {
             ));
         }
         let now = unix_now();
-        if state.jti.get(&claims.jti).is_some_and(|exp| *exp > now) {
+        // irongate lists an id until well past its `exp` (beyond any leeway): listed is revoked.
+        if state.jti.contains_key(&claims.jti) {
             return Err(Rejection::invalid_token(
                 "the access token has been revoked",
             ));
         }
+        // A user's token carrying another stamp than the listed one is older than the change,
+        // unless it was issued after the answer was made (a newer change the next poll shows).
         if let Some(sst) = &claims.sst
             && let Some((current, until)) = state.users.get(&claims.sub)
             && *until > now
+            && claims.iat <= state.issued_at
             && current.as_ref() != Some(sst)
         {
             return Err(Rejection::invalid_token(

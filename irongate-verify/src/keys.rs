@@ -44,7 +44,12 @@ pub struct KeyCache {
     last_unknown: std::sync::Mutex<Option<Instant>>,
     /// How many fetches were made (for tests and metrics).
     fetches: std::sync::atomic::AtomicU64,
+    /// When a fetch last failed with no keys held: requests are refused at once for a while.
+    failed_cold: std::sync::Mutex<Option<(Instant, String)>>,
 }
+
+/// After a failed first fetch, requests are refused without fetching for this long.
+const COLD_RETRY: Duration = Duration::from_secs(2);
 
 impl KeyCache {
     pub fn new(jwks_uri: String, http: reqwest::Client) -> Self {
@@ -55,6 +60,7 @@ impl KeyCache {
             fetching: tokio::sync::Mutex::new(()),
             last_unknown: std::sync::Mutex::new(None),
             fetches: Default::default(),
+            failed_cold: std::sync::Mutex::new(None),
         }
     }
 
@@ -72,12 +78,21 @@ impl KeyCache {
 
     /// The key `kid` names.
     pub async fn key(&self, kid: &str) -> Result<Arc<ParsedPublicKey>, KeyError> {
+        let mut just_fetched = false;
         let mut loaded = match self.current() {
             Some(l) if Instant::now() < l.fresh_until => l,
-            stale => self.refresh(stale.as_ref()).await?,
+            // Stale: while another request fetches, the keys held serve.
+            Some(stale) if self.fetching.try_lock().is_err() => stale,
+            stale => {
+                just_fetched = true;
+                self.refresh(stale.as_ref()).await?
+            }
         };
         if let Some(key) = loaded.keys.get(kid) {
             return Ok(key.clone());
+        }
+        if just_fetched {
+            return Err(KeyError::Unknown);
         }
         // An unknown kid: the issuer may have rotated. Look again, at most once per 30 s.
         let due = {
@@ -96,6 +111,16 @@ impl KeyCache {
 
     /// Fetches the keys unless another caller just did; on failure keeps `seen` (if any).
     async fn refresh(&self, seen: Option<&Arc<Loaded>>) -> Result<Arc<Loaded>, KeyError> {
+        if seen.is_none()
+            && let Some((at, why)) = self
+                .failed_cold
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            && at.elapsed() < COLD_RETRY
+        {
+            return Err(KeyError::NeverLoaded(why));
+        }
         let _one = self.fetching.lock().await;
         if let Some(now) = self.current()
             && seen.is_none_or(|s| !Arc::ptr_eq(s, &now))
@@ -119,7 +144,11 @@ impl KeyCache {
                     *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(kept.clone());
                     Ok(kept)
                 }
-                None => Err(KeyError::NeverLoaded(e)),
+                None => {
+                    *self.failed_cold.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some((Instant::now(), e.clone()));
+                    Err(KeyError::NeverLoaded(e))
+                }
             },
         }
     }
@@ -136,13 +165,18 @@ impl KeyCache {
         if !resp.status().is_success() {
             return Err(format!("GET {}: {}", self.jwks_uri, resp.status()));
         }
-        let age = resp
+        let cache_control = resp
             .headers()
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
-            .and_then(max_age)
-            .unwrap_or(DEFAULT_AGE)
-            .clamp(MIN_AGE, MAX_AGE);
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let age = if cache_control.contains("no-store") || cache_control.contains("no-cache") {
+            MIN_AGE
+        } else {
+            max_age(&cache_control).unwrap_or(DEFAULT_AGE)
+        }
+        .clamp(MIN_AGE, MAX_AGE);
         let set: JwkSet = resp.json().await.map_err(|e| format!("the JWKS: {e}"))?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {

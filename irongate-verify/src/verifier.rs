@@ -30,7 +30,7 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 pub enum BuildError {
     #[error("discovery at {0}: {1}")]
     Discovery(String, String),
-    #[error("the issuer does not advertise {0}")]
+    #[error("missing: {0}")]
     Missing(&'static str),
     #[error("{0}")]
     Http(String),
@@ -127,12 +127,17 @@ impl Builder {
         if meta.issuer != self.issuer {
             return Err(fail(format!("it names the issuer {:?}", meta.issuer)));
         }
+        if self.client.is_none() && (self.feed.is_some() || self.api_keys) {
+            return Err(BuildError::Missing(
+                "client credentials (.client) for the revocation feed and API keys",
+            ));
+        }
         let feed = match (self.feed, &self.client) {
             (Some((every, bound)), Some(credentials)) => {
                 let url = meta
                     .revocation_feed_endpoint
                     .clone()
-                    .ok_or(BuildError::Missing("revocation_feed_endpoint"))?;
+                    .ok_or(BuildError::Missing("the issuer's revocation_feed_endpoint"))?;
                 let feed = Feed::start(url, credentials.clone(), http.clone(), every, bound);
                 // A first poll now, so that a verifier starts usable.
                 if let Err(e) = feed.poll().await {
@@ -147,9 +152,10 @@ impl Builder {
                 token_endpoint: meta
                     .token_endpoint
                     .clone()
-                    .ok_or(BuildError::Missing("token_endpoint"))?,
+                    .ok_or(BuildError::Missing("the issuer's token_endpoint"))?,
                 credentials,
                 cache: Mutex::default(),
+                refused: Mutex::default(),
             }),
             _ => None,
         };
@@ -174,7 +180,12 @@ struct Exchange {
     token_endpoint: String,
     credentials: (String, String),
     cache: Mutex<HashMap<[u8; 32], (String, i64)>>,
+    /// Keys irongate refused lately, by hash: not asked about again for `REFUSED_FOR`.
+    refused: Mutex<HashMap<[u8; 32], i64>>,
 }
+
+/// How long a refused API key is refused without asking irongate again (seconds).
+const REFUSED_FOR: i64 = 30;
 
 /// Verifies irongate's access tokens (and API keys) for one audience.
 pub struct Verifier {
@@ -255,9 +266,10 @@ impl Verifier {
                 ));
             }
             Err(KeyError::NeverLoaded(e)) => {
-                return Err(Rejection::Unavailable(format!(
-                    "the issuer's keys could not be loaded: {e}"
-                )));
+                tracing::warn!(error = %e, "the issuer's keys could not be loaded");
+                return Err(Rejection::Unavailable(
+                    "the issuer's keys could not be loaded".into(),
+                ));
             }
         };
         // The signature by the parsed key, then the claims by the shared rules.
@@ -300,6 +312,17 @@ impl Verifier {
             .get(&hash)
             .filter(|(_, exp)| now < exp - EXCHANGE_MARGIN)
             .map(|(token, _)| token.clone());
+        let refused_lately = exchange
+            .refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+            .is_some_and(|until| now < *until);
+        if refused_lately {
+            return Err(Rejection::invalid_token(
+                "the API key is invalid, expired or revoked",
+            ));
+        }
         let token = match cached {
             Some(token) => token,
             None => self.exchange(exchange, key, hash).await?,
@@ -323,27 +346,31 @@ impl Verifier {
                 ("subject_token_type", API_KEY_TOKEN_TYPE),
             ])
             .send()
-            .await
-            .map_err(|e| Rejection::Unavailable(format!("exchanging the API key: {e}")))?;
+            .await;
+        let unavailable = |e: String| {
+            tracing::warn!(error = %e, "exchanging an API key failed");
+            Rejection::Unavailable("API keys cannot be checked right now".into())
+        };
+        let resp = resp.map_err(|e| unavailable(e.to_string()))?;
         let status = resp.status();
-        let body: serde_json::Value = resp
-            .json()
-            .await
-            .map_err(|e| Rejection::Unavailable(format!("exchanging the API key: {e}")))?;
         if status.is_server_error() {
-            return Err(Rejection::Unavailable(format!(
-                "exchanging the API key: {status}"
-            )));
+            return Err(unavailable(status.to_string()));
         }
+        let body: serde_json::Value = resp.json().await.map_err(|e| unavailable(e.to_string()))?;
         let Some(token) = body["access_token"]
             .as_str()
             .filter(|_| status.is_success())
         else {
+            let mut refused = exchange.refused.lock().unwrap_or_else(|e| e.into_inner());
+            if refused.len() >= EXCHANGE_CACHE_MAX {
+                refused.clear();
+            }
+            refused.insert(hash, unix_now().saturating_add(REFUSED_FOR));
             return Err(Rejection::invalid_token(
                 "the API key is invalid, expired or revoked",
             ));
         };
-        let exp = unix_now() + body["expires_in"].as_i64().unwrap_or(0);
+        let exp = unix_now().saturating_add(body["expires_in"].as_i64().unwrap_or(0));
         let mut cache = exchange.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= EXCHANGE_CACHE_MAX {
             cache.clear();

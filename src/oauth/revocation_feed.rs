@@ -1,7 +1,8 @@
 //! The revocation feed (CONTRACT "Revocation feed"): for resource servers that verify tokens
 //! on their own, every revoked access token that has not expired, and every user whose
-//! security stamp changed (or who was disabled) within the last `access_token_ttl`, so that
-//! their older tokens can be refused within a poll.
+//! security stamp changed (or who was disabled or deleted) within the last `access_token_ttl`,
+//! so that their older tokens can be refused within a poll. Entries stay `GRACE` seconds past
+//! the end of the tokens they concern, for the verifiers' leeway and clock differences.
 
 use crate::auth::secrets::stamp_digest;
 use crate::store::{self, Store, StoreError};
@@ -37,6 +38,10 @@ impl FeedBody {
     }
 }
 
+/// How long past a token's `exp` (or a change's horizon) the feed keeps an entry: a resource
+/// server accepts a token up to its leeway after `exp`, and clocks differ.
+pub const GRACE: i64 = 120;
+
 #[derive(Clone)]
 pub struct RevocationFeed {
     store: Store,
@@ -54,20 +59,28 @@ impl RevocationFeed {
 
     pub async fn snapshot(&self) -> Result<FeedBody, StoreError> {
         let now = chrono::Utc::now();
-        let since = (now - chrono::Duration::seconds(self.horizon)).naive_utc();
+        let window = self.horizon + GRACE;
+        let since = (now - chrono::Duration::seconds(window)).naive_utc();
         let at = now.timestamp();
-        let horizon = self.horizon;
         self.store
             .run(move |c| {
-                let mut jti = store::unexpired_revoked(c, at)?;
+                let mut jti = store::unexpired_revoked(c, at - GRACE)?;
                 jti.sort_unstable();
-                let users = store::users_changed_since(c, since)?
-                    .into_iter()
-                    .map(|(id, active, stamp, changed)| {
-                        let sst = active.then(|| stamp_digest(&stamp));
-                        (id, sst, changed.and_utc().timestamp() + horizon)
-                    })
-                    .collect();
+                let mut users: Vec<(String, Option<String>, i64)> =
+                    store::users_changed_since(c, since)?
+                        .into_iter()
+                        .map(|(id, active, stamp, changed)| {
+                            let sst = active.then(|| stamp_digest(&stamp));
+                            (id, sst, changed.and_utc().timestamp() + window)
+                        })
+                        .collect();
+                // A deleted user is a disabled one for as long as their tokens could live.
+                users.extend(
+                    store::users_deleted_since(c, at - window)?
+                        .into_iter()
+                        .map(|(id, deleted_at)| (id, None, deleted_at + window)),
+                );
+                users.sort_unstable();
                 Ok(FeedBody {
                     issued_at: at,
                     jti,

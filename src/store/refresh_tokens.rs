@@ -186,11 +186,17 @@ pub fn unexpired_revoked(conn: &mut DbConnection, now: i64) -> Result<Vec<Revoke
         .load(conn)?)
 }
 
+/// Seconds a revoked token id is kept past its `exp` (the revocation feed's grace).
+const REVOKED_KEPT_PAST_EXP: i64 = 300;
+
 /// Deletes what can no longer matter: expired blocklist entries, refresh-token families past
 /// their absolute lifetime, and old authorization codes. Returns the number of rows removed.
 pub fn delete_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StoreError> {
-    let revoked = diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now)))
-        .execute(conn)?;
+    // Kept a little past `exp`: the revocation feed lists them for verifiers' leeway.
+    let revoked = diesel::delete(
+        revoked_tokens::table.filter(revoked_tokens::expires_at.le(now - REVOKED_KEPT_PAST_EXP)),
+    )
+    .execute(conn)?;
     let refresh = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
         .execute(conn)?;
     let codes = super::delete_expired_codes(conn, now)?;

@@ -203,10 +203,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deleted_users (user_id) {
+        user_id -> Text,
+        deleted_at -> BigInt,
+    }
+}
+
 diesel::joinable!(federated_identities -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    deleted_users,
     authorization_codes,
     federated_identities,
     sessions,

@@ -218,10 +218,43 @@ pub fn set_user_name(
 }
 
 /// Deletes the user and, through the foreign keys, everything of theirs (sessions, refresh
-/// tokens, codes, consents, roles, memberships, API keys, linked identities); false when there
-/// was no such user.
+/// tokens, codes, consents, roles, memberships, API keys, linked identities), and remembers the
+/// deletion for the revocation feed; false when there was no such user.
 pub fn delete_user(conn: &mut DbConnection, user_id: &str) -> Result<bool, StoreError> {
-    Ok(diesel::delete(users::table.find(user_id)).execute(conn)? > 0)
+    conn.transaction(|conn| {
+        let deleted = diesel::delete(users::table.find(user_id)).execute(conn)? > 0;
+        if deleted {
+            diesel::insert_into(super::schema::deleted_users::table)
+                .values((
+                    super::schema::deleted_users::user_id.eq(user_id),
+                    super::schema::deleted_users::deleted_at.eq(super::unix_now()),
+                ))
+                .execute(conn)?;
+        }
+        Ok(deleted)
+    })
+}
+
+/// Users deleted at or after `since` (unix seconds): id, when.
+pub fn users_deleted_since(
+    conn: &mut DbConnection,
+    since: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    use super::schema::deleted_users;
+    Ok(deleted_users::table
+        .filter(deleted_users::deleted_at.ge(since))
+        .select((deleted_users::user_id, deleted_users::deleted_at))
+        .order(deleted_users::user_id.asc())
+        .load(conn)?)
+}
+
+/// Forgets deletions older than `before` (unix seconds): no token of those users is alive.
+pub fn prune_deleted_users(conn: &mut DbConnection, before: i64) -> Result<usize, StoreError> {
+    use super::schema::deleted_users;
+    Ok(
+        diesel::delete(deleted_users::table.filter(deleted_users::deleted_at.lt(before)))
+            .execute(conn)?,
+    )
 }
 
 /// Users changed since `since` (a new security stamp, disabled, or anything else): id,

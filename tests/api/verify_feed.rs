@@ -114,8 +114,36 @@ async fn revocations_and_logout_all_reach_the_verifier_within_a_poll() {
         "a token issued after is good"
     );
 
-    // The feed cannot be read any more (its client is gone): past the bound, fail closed.
+    // A user deleted through the admin API: listed as disabled, their tokens refused.
     let admin = app.service_token("irongate:admin").await;
+    let dave = app.create_user("dave@example.com", PASSWORD);
+    let (status, _, body) = json_of(
+        app.post_token(
+            Some((&client.id, &client.secret)),
+            &[
+                ("grant_type", "password"),
+                ("username", "dave@example.com"),
+                ("password", PASSWORD),
+                ("scope", "openid"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let daves = body["access_token"].as_str().unwrap().to_owned();
+    v.verify(&daves).await.unwrap();
+    let deleted = app
+        .admin(&admin, Method::DELETE, &format!("/users/{dave}"), None)
+        .await;
+    assert_eq!(deleted.status, 200);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(matches!(
+        v.verify(&daves).await,
+        Err(Rejection::InvalidToken(_))
+    ));
+
+    // The feed cannot be read any more (its client is gone): past the bound, fail closed.
     let gone = app
         .admin(
             &admin,
@@ -130,4 +158,21 @@ async fn revocations_and_logout_all_reach_the_verifier_within_a_poll() {
         Err(Rejection::Unavailable(_)) => {}
         other => panic!("a stale feed: {other:?}"),
     }
+}
+
+/// The feed and API keys need a client's credentials: without them the verifier is not built
+/// (it would silently check no revocation).
+#[tokio::test]
+async fn a_feed_without_credentials_is_refused_at_build() {
+    let app = spawn_app().await;
+    let built = Verifier::builder(app.address.clone(), app.address.clone())
+        .revocation_feed(Duration::from_secs(1), Duration::from_secs(3))
+        .build()
+        .await;
+    assert!(built.is_err());
+    let built = Verifier::builder(app.address.clone(), app.address.clone())
+        .api_keys()
+        .build()
+        .await;
+    assert!(built.is_err());
 }
