@@ -439,3 +439,46 @@ async fn signing_keys_are_listed_and_rotated() {
         .await;
     assert_eq!(rest.body["items"][0]["kid"], old.as_str());
 }
+
+/// A secret rotated through one node is dead on another node within a second (its client
+/// cache lives one second).
+#[tokio::test]
+async fn a_rotated_secret_dies_on_another_node_within_a_second() {
+    let app = spawn_app().await;
+    let other = app.second_node().await;
+    let admin = app.service_token("irongate:admin").await;
+    let client = app.create_client(&["--grant-type", "client_credentials"]);
+    let status_on = |node: &TestApp, secret: String| {
+        let (http, url, id) = (node.http.clone(), node.url("/token"), client.id.clone());
+        async move {
+            http.post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status_on(&other, client.secret.clone()).await, 200);
+    let rotated = app
+        .admin(
+            &admin,
+            Method::POST,
+            &format!("/clients/{}/secret", client.id),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    let started = std::time::Instant::now();
+    while status_on(&other, client.secret.clone()).await == 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(1500),
+            "the old secret still works on the other node"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let new = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(status_on(&other, new).await, 200);
+}
