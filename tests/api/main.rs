@@ -6,6 +6,7 @@
 )]
 
 mod account_api_keys;
+mod admin_access;
 mod admin_api;
 mod admin_openapi;
 mod admin_resources;

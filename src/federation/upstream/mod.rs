@@ -9,6 +9,8 @@
 //! lists (SEC-67): nothing a token or a browser presents is ever fetched (`jku`, `x5u` are
 //! ignored). The HTTP client follows no redirects and gives up after a few seconds (REL-12).
 
+mod cache;
+
 use crate::config::GoogleSettings;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdTokenVerifier, CoreJsonWebKeySet,
@@ -17,9 +19,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IssuerUrl, JsonWebKeySet,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse, reqwest,
+    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
+    Scope, SignatureVerificationError, TokenResponse, reqwest,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
@@ -165,102 +167,6 @@ impl Upstream {
 
     pub fn issuer(&self) -> &str {
         self.issuer.as_str()
-    }
-
-    fn cached(&self) -> Option<Arc<Discovered>> {
-        self.cache.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn store(&self, d: Discovered) -> Arc<Discovered> {
-        let d = Arc::new(d);
-        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some(d.clone());
-        d
-    }
-
-    /// Discovery and keys: cached; fetched when due. A failed refresh keeps the stale copy (and
-    /// tries again a minute later); with no copy at all the provider is unavailable.
-    async fn discovered(&self) -> Result<Arc<Discovered>, UpstreamError> {
-        if let Some(d) = self.cached().filter(|d| Instant::now() < d.due) {
-            return Ok(d);
-        }
-        self.fail_fast()?;
-        let _one = self.fetching.lock().await;
-        let stale = self.cached();
-        if let Some(d) = stale.as_ref().filter(|d| Instant::now() < d.due) {
-            return Ok(d.clone());
-        }
-        self.fail_fast()?;
-        let began = Instant::now();
-        match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
-            Ok(metadata) => {
-                let keys = metadata.jwks().clone();
-                let now = Instant::now();
-                Ok(self.store(Discovered {
-                    metadata,
-                    keys,
-                    due: now + METADATA_TTL,
-                    keys_fetched: now,
-                }))
-            }
-            Err(e) => {
-                let reason = describe(&e);
-                match stale {
-                    Some(d) => {
-                        tracing::warn!(error = %reason, "could not refresh the upstream provider's metadata; using the last copy");
-                        Ok(self.store(Discovered {
-                            metadata: d.metadata.clone(),
-                            keys: d.keys.clone(),
-                            due: Instant::now() + RETRY_AFTER_FAILURE,
-                            keys_fetched: d.keys_fetched,
-                        }))
-                    }
-                    None => {
-                        if began.elapsed() >= SLOW_FAILURE {
-                            *self.failed_at.lock().unwrap_or_else(|e| e.into_inner()) =
-                                Some(Instant::now());
-                        }
-                        Err(UpstreamError::Unavailable(format!("discovery: {reason}")))
-                    }
-                }
-            }
-        }
-    }
-
-    /// Unavailable at once while a recent discovery failure (with nothing cached) stands.
-    fn fail_fast(&self) -> Result<(), UpstreamError> {
-        let failed = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
-        match failed {
-            Some(at) if at.elapsed() < FAIL_FAST_FOR && self.cached().is_none() => Err(
-                UpstreamError::Unavailable("discovery failed moments ago".into()),
-            ),
-            _ => Ok(()),
-        }
-    }
-
-    /// The keys fetched again, when the last fetch is old enough; None when it is not (or the
-    /// fetch failed: the old keys stay).
-    async fn refetch_keys(&self, seen: &Arc<Discovered>) -> Option<Arc<Discovered>> {
-        let _one = self.fetching.lock().await;
-        let current = self.cached()?;
-        if !Arc::ptr_eq(&current, seen) {
-            // Someone else fetched meanwhile.
-            return Some(current);
-        }
-        if current.keys_fetched.elapsed() < KEY_REFETCH_EVERY {
-            return None;
-        }
-        match JsonWebKeySet::fetch_async(current.metadata.jwks_uri(), &self.http).await {
-            Ok(keys) => Some(self.store(Discovered {
-                metadata: current.metadata.clone(),
-                keys,
-                due: current.due,
-                keys_fetched: Instant::now(),
-            })),
-            Err(e) => {
-                tracing::warn!(error = %describe(&e), "could not fetch the upstream provider's keys");
-                None
-            }
-        }
     }
 
     fn client(&self, d: &Discovered) -> DiscoveredClient {
