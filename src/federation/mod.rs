@@ -1,4 +1,4 @@
-//! "Sign in with Google": an identity at the upstream provider (`upstream.rs`, the only module
+//! "Sign in with Google": an identity at the upstream provider (`upstream/`, the only module
 //! that speaks OpenID Connect to it) becomes a local user by the CONTRACT's rules (SEC-66):
 //! - linked by (issuer, `sub`), never by email alone; a disabled user is refused;
 //! - an unknown identity whose email no user has → a new user without a password, only when
