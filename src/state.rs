@@ -137,6 +137,7 @@ impl AppState {
             revocations.clone(),
         );
         let end_all = EndAll::new(store.clone(), ephemeral.clone());
+        let issuer_roles = issuer.role_cache();
         let api_keys = ApiKeyVerifier::new(store.clone(), issuer.role_cache());
         let federation = match &settings.google {
             Some(google) => Some(Arc::new(
@@ -185,7 +186,12 @@ impl AppState {
             sessions: Sessions::new(store.clone(), settings.clone()),
             reveal: OnceReveal::new(keys.cookie_secret()),
             principals: Authenticator::new(access, api_keys),
-            admin: Admin::new(settings.clone(), store.clone(), end_all.clone()),
+            admin: Admin::new(
+                settings.clone(),
+                store.clone(),
+                end_all.clone(),
+                issuer_roles,
+            ),
             password_change: PasswordChange::new(
                 sign_in.clone(),
                 passwords.clone(),

@@ -67,6 +67,13 @@ pub fn validation(issuer: &str, audience: &str, leeway: u64) -> jsonwebtoken::Va
     v
 }
 
+/// The current unix time in seconds (0 before 1970).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// What [`check`] holds a token's claims to (the same rules as [`validation`]).
 #[derive(Debug, Clone)]
 pub struct Rules {

@@ -4,6 +4,7 @@
 //! poll is older than the bound, every token is refused (fail closed).
 
 use crate::claims::AccessClaims;
+use crate::claims::unix_now;
 use crate::error::Rejection;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -152,10 +153,4 @@ impl Feed {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

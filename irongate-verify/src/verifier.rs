@@ -3,7 +3,7 @@
 //! and exchanges API keys, when configured.
 
 use crate::caller::Caller;
-use crate::claims::{self, AccessClaims};
+use crate::claims::{self, AccessClaims, unix_now};
 use crate::error::Rejection;
 use crate::feed::Feed;
 use crate::keys::{KeyCache, KeyError};
@@ -378,10 +378,4 @@ impl Verifier {
         cache.insert(hash, (token.to_owned(), exp));
         Ok(token.to_owned())
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

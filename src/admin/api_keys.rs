@@ -7,7 +7,7 @@ use super::{Admin, AdminError};
 use crate::auth::secrets;
 use crate::domain::Email;
 use crate::domain::api_key::ApiKey;
-use crate::store::{self, ApiKeyRow, RoleGraphCache, unix_now};
+use crate::store::{self, ApiKeyRow, unix_now};
 use serde::Serialize;
 
 /// The default lifetime of a key: 90 days (never more than `api_key_max_ttl`).
@@ -137,6 +137,7 @@ impl Admin {
             previous_until: None,
         };
         let organization = input.organization;
+        let roles = self.roles.clone();
         let stored = self
             .store
             .run(move |c| {
@@ -157,12 +158,8 @@ impl Admin {
                         }
                     }
                 }
-                let access = store::effective_access(
-                    c,
-                    &RoleGraphCache::default(),
-                    &row.user_id,
-                    row.org_id.as_deref(),
-                )?;
+                let access =
+                    store::effective_access(c, &roles, &row.user_id, row.org_id.as_deref())?;
                 if let Some(missing) = split(&row.scopes)
                     .into_iter()
                     .find(|s| !access.permissions.contains(s))
@@ -181,10 +178,10 @@ impl Admin {
 
     /// A user's effective permissions (global): what their keys may be given.
     pub async fn user_permissions(&self, user_id: &str) -> Result<Vec<String>, AdminError> {
-        let user = user_id.to_owned();
+        let (user, roles) = (user_id.to_owned(), self.roles.clone());
         let access = self
             .store
-            .run(move |c| store::effective_access(c, &RoleGraphCache::default(), &user, None))
+            .run(move |c| store::effective_access(c, &roles, &user, None))
             .await?;
         Ok(access.permissions.into_iter().collect())
     }

@@ -19,7 +19,7 @@ pub use users::{Changed, NewUserInput, UserRef, ValidNewUser, no_user as users_n
 
 use crate::auth::end_all::EndAll;
 use crate::config::Settings;
-use crate::store::{Store, StoreError};
+use crate::store::{RoleGraphCache, Store, StoreError};
 use std::sync::Arc;
 
 /// Why an administrative operation failed; the message names the field or the fix.
@@ -70,14 +70,22 @@ pub struct Admin {
     settings: Arc<Settings>,
     store: Store,
     end_all: EndAll,
+    /// The role graph, reloaded only when it changed (shared with token issuance).
+    roles: Arc<RoleGraphCache>,
 }
 
 impl Admin {
-    pub fn new(settings: Arc<Settings>, store: Store, end_all: EndAll) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        store: Store,
+        end_all: EndAll,
+        roles: Arc<RoleGraphCache>,
+    ) -> Self {
         Self {
             settings,
             store,
             end_all,
+            roles,
         }
     }
 }

@@ -40,23 +40,9 @@ impl EndAll {
 
     /// Enables a disabled user again, with a new security stamp (nothing of before comes back).
     pub async fn reactivate(&self, user_id: &str) -> Result<Ended, StoreError> {
-        let stamp = secrets::random_token(16);
-        let (id, written) = (user_id.to_owned(), stamp.clone());
-        self.store
-            .run(move |c| store::set_user_active(c, &id, true, &written))
-            .await?;
-        let status = UserStatus {
-            active: true,
-            stamp_digest: stamp_digest(&stamp),
-        };
-        let unshared = self.ephemeral.store_user(user_id, &status).await.err();
-        if let Some(e) = &unshared {
-            tracing::warn!(error = %e, "could not store the user's new status in Redis");
-        }
-        Ok(Ended {
-            unshared: unshared.map(|e| e.to_string()),
-            stamp,
-        })
+        let id = user_id.to_owned();
+        self.end_with(user_id, move |c| store::enable_user(c, &id))
+            .await
     }
 
     /// A password change: the new hash is stored in the same transaction that ends every token

@@ -244,7 +244,7 @@ where
         )
         .map_err(|e| anyhow::anyhow!("configuration key `redis_url`: {e}"))?;
         let end_all = EndAll::new(store.clone(), ephemeral);
-        let admin = Admin::new(Arc::new(settings), store, end_all);
+        let admin = Admin::new(Arc::new(settings), store, end_all, Arc::default());
         Ok(operation(admin).await?)
     })
 }

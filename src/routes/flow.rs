@@ -41,6 +41,16 @@ pub enum After {
     Account(&'static str),
 }
 
+impl After {
+    /// What the login form for this sign-in is for.
+    pub fn login_for(&self) -> LoginFor<'_> {
+        match self {
+            After::Authorize(request) => LoginFor::Request(request),
+            After::Account(next) => LoginFor::Account(next),
+        }
+    }
+}
+
 /// A user just signed in (`cookies` hold the new session): on to the account page, or back to
 /// the authorization endpoint to go on with the request (consent, code, redirect), exactly the
 /// same after a password and after a sign-in at the upstream provider. `after_post` says
@@ -170,6 +180,11 @@ pub enum LoginFor<'a> {
 
 /// The pages a sign-in without an authorization request may return to.
 pub const ACCOUNT_PAGES: &[&str] = &[paths::ACCOUNT_PASSWORD, paths::ACCOUNT_API_KEYS];
+
+/// The account page `next` names, if it is one of `ACCOUNT_PAGES`.
+pub fn account_page(next: &str) -> Option<&'static str> {
+    ACCOUNT_PAGES.iter().find(|p| **p == next).copied()
+}
 
 impl LoginFor<'_> {
     /// The query that carries the target to another page (`request=…` or `next=…`).

@@ -10,7 +10,7 @@
 //! to the sign-in (REL-12).
 
 use super::common::client_ip;
-use super::flow::{ACCOUNT_PAGES, After, LoginFor, OnPage, page_resource, refusal, signed_in};
+use super::flow::{After, OnPage, account_page, page_resource, refusal, signed_in};
 use crate::browser::federation::Pending;
 use crate::browser::session::Current;
 use crate::error::{AppError, PageError};
@@ -60,9 +60,7 @@ async fn target(
 ) -> Result<Result<After, HttpResponse>, PageError> {
     let repeated = |_| PageError::bad_request("A parameter is repeated.");
     if let Some(next) = params.single("next").map_err(repeated)? {
-        let next = ACCOUNT_PAGES
-            .iter()
-            .find(|p| **p == next)
+        let next = account_page(next)
             .ok_or_else(|| PageError::bad_request("There is no such page to sign in to."))?;
         return Ok(Ok(After::Account(next)));
     }
@@ -80,13 +78,6 @@ async fn target(
     }
 }
 
-fn login_for(after: &After) -> LoginFor<'_> {
-    match after {
-        After::Authorize(request) => LoginFor::Request(request),
-        After::Account(next) => LoginFor::Account(next),
-    }
-}
-
 /// `GET /login/google`: sends the browser to the provider with a fresh `state`, `nonce` and
 /// PKCE challenge, kept in a cookie sealed for this browser's session.
 async fn start(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
@@ -98,7 +89,7 @@ async fn start(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespo
         Ok(after) => after,
         Err(response) => return Ok(response),
     };
-    let back = login_for(&after).start_over(&state);
+    let back = after.login_for().start_over(&state);
     let current = state.sessions.current(&req).await.on_page()?;
     let (current, session_cookie) = state.sessions.fresh_pre_login(current);
     let begin = match federation.begin().await {
@@ -195,7 +186,7 @@ async fn callback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         Ok(Err(response)) => return Ok(with_removal(&state, response)),
         Err(e) => return Ok(stop(&state, e)),
     };
-    let back = login_for(&after).start_over(&state);
+    let back = after.login_for().start_over(&state);
     // Once only, even within the cookie's life.
     if !federation.claim_state(presented).await {
         return Ok(stop(&state, expired().with_back(back)));
@@ -301,7 +292,7 @@ fn offer_link(
             .link_cookie(&link, &current.session.id_hash, now()),
         state.federation_cookies.pending_removal(),
     ];
-    let to = login_for(after).start_over(state);
+    let to = after.login_for().start_over(state);
     crate::browser::pages::redirect(false, &to, cookies)
 }
 

@@ -4,7 +4,7 @@
 
 use super::common::{client_ip, read_form_body};
 use super::flow::{
-    ACCOUNT_PAGES, After, LoginFor, LoginForm, OnPage, continue_at_authorize, limited_page,
+    After, LoginFor, LoginForm, OnPage, account_page, continue_at_authorize, limited_page,
     link_offered, login_page, refusal, respond, signed_in,
 };
 use crate::auth::sign_in::SignInError;
@@ -66,12 +66,9 @@ async fn checked(
     let body = read_form_body(req, payload).await?;
     let form = Form::parse(&body)?;
     let next = match form.get("next") {
-        Some(next) if purpose == "login" => Some(
-            *ACCOUNT_PAGES
-                .iter()
-                .find(|p| **p == next)
-                .ok_or_else(PageError::forbidden)?,
-        ),
+        Some(next) if purpose == "login" => {
+            Some(account_page(next).ok_or_else(PageError::forbidden)?)
+        }
         Some(_) => return Err(PageError::forbidden().into()),
         None => None,
     };
@@ -122,9 +119,7 @@ pub async fn get_login(
     let params = Params::parse(req.query_string().as_bytes());
     let next = match params.single("next") {
         Ok(None) => paths::ACCOUNT_PASSWORD,
-        Ok(Some(next)) => *ACCOUNT_PAGES
-            .iter()
-            .find(|p| **p == next)
+        Ok(Some(next)) => account_page(next)
             .ok_or_else(|| PageError::bad_request("There is no such page to sign in to."))?,
         Err(_) => return Err(PageError::bad_request("The parameter next is repeated.").into()),
     };
@@ -164,10 +159,7 @@ pub async fn post_login(
         Ok(c) => c,
         Err(stop) => return stop.answer(),
     };
-    let target = match &after {
-        After::Authorize(request) => LoginFor::Request(request),
-        After::Account(next) => LoginFor::Account(next),
-    };
+    let target = after.login_for();
     let username = form.get("username").unwrap_or("").trim();
     let password = form.get("password").unwrap_or("");
     let link = link_offered(&state, &req, &current);

@@ -66,9 +66,10 @@ pub use sessions::{
     replace_session, session_live_by_sid, touch_session,
 };
 pub use users::{
-    NewUser, User, delete_user, end_all_sessions, end_all_sessions_setting, find_user_by_email,
-    find_user_by_id, insert_user, list_users, prune_deleted_users, set_security_stamp,
-    set_user_active, set_user_name, update_password_hash, users_changed_since, users_deleted_since,
+    NewUser, User, delete_user, enable_user, end_all_sessions, end_all_sessions_setting,
+    find_user_by_email, find_user_by_id, insert_user, list_users, prune_deleted_users,
+    set_security_stamp, set_user_active, set_user_name, update_password_hash, users_changed_since,
+    users_deleted_since,
 };
 pub use writer::write_transaction;
 

@@ -127,6 +127,14 @@ pub fn set_user_active(
     }
 }
 
+/// Enables a disabled user (the caller replaces the security stamp in the same transaction).
+pub fn enable_user(conn: &mut DbConnection, user_id: &str) -> Result<(), StoreError> {
+    diesel::update(users::table.find(user_id))
+        .set((users::is_active.eq(true), users::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Stores a new hash of the same password (a transparent parameter upgrade).
 /// Replaces the stored hash with a rehash of the same password, only while the stored one is
 /// still `verified` (the hash the password was just checked against): a sign-in that raced a

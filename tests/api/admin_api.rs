@@ -158,28 +158,19 @@ async fn users_are_created_listed_read_changed_and_deleted() {
         (Some("Caroline"), Some(false))
     );
     let (client, _) = app.password_client_with_alice();
-    let sign_in = |app: &TestApp| {
-        let (id, secret) = (client.id.clone(), client.secret.clone());
-        let app_http = (app.http.clone(), app.url("/token"));
+    let sign_in = || {
+        let (app, id, secret) = (&app, client.id.clone(), client.secret.clone());
         async move {
-            app_http
-                .0
-                .post(app_http.1)
-                .basic_auth(id, Some(secret))
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", "carol@example.com"),
-                    ("password", PASSWORD),
-                    ("scope", "openid"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+            let form = [
+                ("grant_type", "password"),
+                ("username", "carol@example.com"),
+                ("password", PASSWORD),
+                ("scope", "openid"),
+            ];
+            app.token_status(&id, &secret, &form).await
         }
     };
-    assert_eq!(sign_in(&app).await, 400, "a disabled user cannot sign in");
+    assert_eq!(sign_in().await, 400, "a disabled user cannot sign in");
     let enabled = app
         .admin(
             &admin,
@@ -189,7 +180,7 @@ async fn users_are_created_listed_read_changed_and_deleted() {
         )
         .await;
     assert_eq!(enabled.body["active"], true);
-    assert_eq!(sign_in(&app).await, 200);
+    assert_eq!(sign_in().await, 200);
 
     let roles = app
         .admin(
@@ -224,7 +215,7 @@ async fn users_are_created_listed_read_changed_and_deleted() {
         )
         .await;
     assert_eq!(off.status, 200);
-    assert_eq!(sign_in(&app).await, 400);
+    assert_eq!(sign_in().await, 400);
     let memberships = app
         .admin(
             &admin,

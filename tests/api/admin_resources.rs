@@ -20,16 +20,10 @@ async fn clients_are_registered_read_without_secret_rotated_and_deleted() {
     let id = made.body["client_id"].as_str().unwrap().to_owned();
     let old = made.body["client_secret"].as_str().unwrap().to_owned();
     let token = |secret: String| {
-        let (http, url, id) = (app.http.clone(), app.url("/token"), id.clone());
+        let (app, id) = (&app, id.clone());
         async move {
-            http.post(url)
-                .basic_auth(id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
+            app.token_status(&id, &secret, &[("grant_type", "client_credentials")])
                 .await
-                .unwrap()
-                .status()
-                .as_u16()
         }
     };
     assert_eq!(token(old.clone()).await, 200);
@@ -448,20 +442,14 @@ async fn a_rotated_secret_dies_on_another_node_within_a_second() {
     let other = app.second_node().await;
     let admin = app.service_token("irongate:admin").await;
     let client = app.create_client(&["--grant-type", "client_credentials"]);
-    let status_on = |node: &TestApp, secret: String| {
-        let (http, url, id) = (node.http.clone(), node.url("/token"), client.id.clone());
+    let status_on = |secret: String| {
+        let (node, id) = (&other, client.id.clone());
         async move {
-            http.post(url)
-                .basic_auth(id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
+            node.token_status(&id, &secret, &[("grant_type", "client_credentials")])
                 .await
-                .unwrap()
-                .status()
-                .as_u16()
         }
     };
-    assert_eq!(status_on(&other, client.secret.clone()).await, 200);
+    assert_eq!(status_on(client.secret.clone()).await, 200);
     let rotated = app
         .admin(
             &admin,
@@ -472,7 +460,7 @@ async fn a_rotated_secret_dies_on_another_node_within_a_second() {
         .await;
     assert_eq!(rotated.status, 200);
     let started = std::time::Instant::now();
-    while status_on(&other, client.secret.clone()).await == 200 {
+    while status_on(client.secret.clone()).await == 200 {
         assert!(
             started.elapsed() < std::time::Duration::from_millis(1500),
             "the old secret still works on the other node"
@@ -480,5 +468,5 @@ async fn a_rotated_secret_dies_on_another_node_within_a_second() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let new = rotated.body["client_secret"].as_str().unwrap().to_owned();
-    assert_eq!(status_on(&other, new).await, 200);
+    assert_eq!(status_on(new).await, 200);
 }

@@ -11,7 +11,7 @@
 //! (`.ci/run` sets the latter and installs both), in which case it fails.
 
 use crate::chromium_driver::{
-    Driver, browser_installed, click, find, redirect_target, wait_for, wait_for_url,
+    Driver, browser_installed, click, redirect_target, sign_in_on_page, wait_for, wait_for_url,
 };
 use crate::helpers::{Browser, CHALLENGE, PASSWORD, TestEnv, VERIFIER, json_of, spawn_app_with};
 use fantoccini::Locator;
@@ -57,17 +57,7 @@ async fn headless_chromium_signs_in_through_the_pages() {
     // The login page.
     chrome.goto(&authorize).await.expect("open /authorize");
     wait_for(&chrome, "form#login", 10).await;
-    find(&chrome, "form#login input#username")
-        .await
-        .send_keys("alice@example.com")
-        .await
-        .expect("type the email");
-    find(&chrome, "form#login input#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .expect("type the password");
-    click(&chrome, "form#login button[type=submit]").await;
+    sign_in_on_page(&chrome, "alice@example.com", PASSWORD).await;
 
     // The consent page.
     wait_for(&chrome, "form#consent", 10).await;
@@ -157,17 +147,7 @@ async fn headless_chromium_signs_in_through_the_pages() {
     assert_eq!(refused.status, 429, "{}", refused.body);
 
     // Chromium, with its device cookie, signs in and lands at the relying party again.
-    find(&chrome, "form#login input#username")
-        .await
-        .send_keys("alice@example.com")
-        .await
-        .expect("type the email");
-    find(&chrome, "form#login input#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .expect("type the password");
-    click(&chrome, "form#login button[type=submit]").await;
+    sign_in_on_page(&chrome, "alice@example.com", PASSWORD).await;
     let landed = wait_for_url(&chrome, &redirect, 10).await;
     let params: HashMap<String, String> = landed.query_pairs().into_owned().collect();
     assert!(params.contains_key("code"), "{landed}");
@@ -225,17 +205,7 @@ async fn headless_chromium_chooses_an_organization() {
         .await
         .expect("open /authorize");
     wait_for(&chrome, "form#login", 10).await;
-    find(&chrome, "form#login input#username")
-        .await
-        .send_keys("alice@example.com")
-        .await
-        .expect("type the email");
-    find(&chrome, "form#login input#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .expect("type the password");
-    click(&chrome, "form#login button[type=submit]").await;
+    sign_in_on_page(&chrome, "alice@example.com", PASSWORD).await;
     wait_for(&chrome, "form#organization", 10).await;
     click(
         &chrome,

@@ -278,6 +278,21 @@ pub(crate) async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
 }
 
+/// Types `email` and `password` into `form#login` and submits it.
+pub(crate) async fn sign_in_on_page(client: &Client, email: &str, password: &str) {
+    find(client, "form#login input#username")
+        .await
+        .send_keys(email)
+        .await
+        .expect("type the email");
+    find(client, "form#login input#password")
+        .await
+        .send_keys(password)
+        .await
+        .expect("type the password");
+    click(client, "form#login button[type=submit]").await;
+}
+
 pub(crate) async fn click(client: &Client, css: &str) {
     find(client, css)
         .await

@@ -1,7 +1,7 @@
 //! The API keys account page in headless Chromium (CONTRACT "API keys"): sign in through the
 //! account page, make a key (shown once, gone on reload), see it listed, revoke it.
 
-use crate::chromium_driver::{Driver, browser_installed, click, find, wait_for};
+use crate::chromium_driver::{Driver, browser_installed, click, find, sign_in_on_page, wait_for};
 use crate::helpers::{PASSWORD, spawn_app};
 use fantoccini::Locator;
 
@@ -21,17 +21,7 @@ async fn headless_chromium_makes_lists_and_revokes_an_api_key() {
         .await
         .expect("open the account page");
     wait_for(&chrome, "form#login", 10).await;
-    find(&chrome, "form#login input#username")
-        .await
-        .send_keys("alice@example.com")
-        .await
-        .unwrap();
-    find(&chrome, "form#login input#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    click(&chrome, "form#login button[type=submit]").await;
+    sign_in_on_page(&chrome, "alice@example.com", PASSWORD).await;
 
     wait_for(&chrome, "form#create-api-key", 10).await;
     find(&chrome, "form#create-api-key input#name")

@@ -5,7 +5,7 @@
 //! browser as they would in the world.
 
 use crate::chromium_driver::{
-    Driver, browser_installed, click, find, redirect_target, wait_for, wait_for_url,
+    Driver, browser_installed, click, redirect_target, sign_in_on_page, wait_for, wait_for_url,
 };
 use crate::helpers::*;
 use std::collections::HashMap;
@@ -171,17 +171,7 @@ async fn headless_chromium_signs_in_through_the_upstream_irongate() {
     // The upstream's own login page.
     wait_for_url(&chrome, &upstream.url("/authorize"), 10).await;
     wait_for(&chrome, "form#login", 10).await;
-    find(&chrome, "form#login input#username")
-        .await
-        .send_keys("bob@upstream.test")
-        .await
-        .unwrap();
-    find(&chrome, "form#login input#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    click(&chrome, "form#login button[type=submit]").await;
+    sign_in_on_page(&chrome, "bob@upstream.test", PASSWORD).await;
     wait_for(&chrome, "form#consent", 10).await;
     click(&chrome, "form#consent button[name=decision][value=allow]").await;
 

@@ -50,7 +50,8 @@ impl Call {
         Ok(value.to_owned())
     }
 
-    /// A query parameter; repeated → 400.
+    /// A query parameter; repeated → 400. (Unlike OAuth parameters, an empty value is a value:
+    /// `?email=` is a bad email, not no filter.)
     pub fn query(&self, name: &'static str) -> Result<Option<String>, AppError> {
         let mut found = None;
         for (k, v) in url::form_urlencoded::parse(self.req.query_string().as_bytes()) {

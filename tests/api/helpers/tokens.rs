@@ -62,6 +62,14 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// The status of a token request with `form`, as the client `id` with `secret`.
+    pub async fn token_status(&self, id: &str, secret: &str, form: &[(&str, &str)]) -> u16 {
+        self.post_token(Some((id, secret)), form)
+            .await
+            .status()
+            .as_u16()
+    }
+
     /// A client_credentials access token for `c`.
     pub async fn client_token(&self, c: &Client) -> String {
         let (status, _, body) = json_of(
