@@ -10,7 +10,7 @@
 
 use super::sealed::Sealer;
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 /// How long a sign-in may take at the provider (seconds).
@@ -71,12 +71,8 @@ impl FederationCookies {
     }
 
     fn cookie(&self, base: &'static str, value: String, max_age: i64) -> Cookie<'static> {
-        Cookie::build(self.name(base), value)
-            .path("/")
-            .http_only(true)
-            // Lax: the provider sends the browser back with a top-level GET.
-            .same_site(SameSite::Lax)
-            .secure(self.https)
+        // Lax: the provider sends the browser back with a top-level GET.
+        super::site_cookie(self.name(base), value, self.https)
             .max_age(actix_web::cookie::time::Duration::seconds(max_age))
             .finish()
     }

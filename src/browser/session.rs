@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::oauth::interaction::SignedIn;
 use crate::store::{self, Session, Store, StoreError, User};
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -137,15 +137,15 @@ impl Sessions {
 
     /// The device cookie carrying `value`: HttpOnly, SameSite=Lax, for as long as it is good.
     pub fn device_cookie(&self, value: String) -> Cookie<'static> {
-        Cookie::build(self.device_cookie_name(), value)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.settings.issuer_is_https())
-            .max_age(actix_web::cookie::time::Duration::seconds(
-                crate::auth::device::LIFETIME_SECS,
-            ))
-            .finish()
+        super::site_cookie(
+            self.device_cookie_name(),
+            value,
+            self.settings.issuer_is_https(),
+        )
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            crate::auth::device::LIFETIME_SECS,
+        ))
+        .finish()
     }
 
     /// The cookie value this request presents; None when absent or absurd.
@@ -266,12 +266,7 @@ impl Sessions {
     }
 
     fn cookie(&self, value: String) -> Cookie<'static> {
-        Cookie::build(self.cookie_name(), value)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.settings.issuer_is_https())
-            .finish()
+        super::site_cookie(self.cookie_name(), value, self.settings.issuer_is_https()).finish()
     }
 
     /// A cookie that removes the session cookie from the browser.

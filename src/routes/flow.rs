@@ -313,18 +313,24 @@ pub fn organization_page(
     )
 }
 
-/// A form shown again because the sign-in limits refuse (429): `page` renders it with the error
-/// saying how long to wait, and the answer carries `Retry-After`.
-pub fn limited_page(
-    wait: std::time::Duration,
-    page: impl FnOnce(StatusCode, &str) -> HttpResponse,
-) -> HttpResponse {
+/// What a page says when the sign-in limits refuse, and the `Retry-After` seconds.
+pub fn limited_message(wait: std::time::Duration) -> (u64, String) {
     let secs = crate::ephemeral::retry_after_secs(wait);
     let minutes = secs.div_ceil(60);
     let message = format!(
         "Too many sign-in attempts. Wait {minutes} minute{} and try again.",
         if minutes == 1 { "" } else { "s" }
     );
+    (secs, message)
+}
+
+/// A form shown again because the sign-in limits refuse (429): `page` renders it with the error
+/// saying how long to wait, and the answer carries `Retry-After`.
+pub fn limited_page(
+    wait: std::time::Duration,
+    page: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> HttpResponse {
+    let (secs, message) = limited_message(wait);
     let mut response = page(StatusCode::TOO_MANY_REQUESTS, &message);
     response.headers_mut().insert(
         actix_web::http::header::RETRY_AFTER,

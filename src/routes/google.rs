@@ -10,7 +10,9 @@
 //! to the sign-in (REL-12).
 
 use super::common::client_ip;
-use super::flow::{After, OnPage, account_page, page_resource, refusal, signed_in};
+use super::flow::{
+    After, OnPage, account_page, limited_message, page_resource, refusal, signed_in,
+};
 use crate::browser::federation::Pending;
 use crate::browser::session::Current;
 use crate::error::{AppError, PageError};
@@ -194,14 +196,11 @@ async fn callback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let ip = client_ip(&req, &state);
     if let Err(wait) = federation.admit(ip).await {
         crate::metrics::sign_in("google", "limited");
-        let secs = crate::ephemeral::retry_after_secs(wait);
+        let (secs, message) = limited_message(wait);
         let e = PageError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts",
-            format!(
-                "Too many sign-in attempts. Wait {} minute(s) and try again.",
-                secs.div_ceil(60)
-            ),
+            message,
         )
         .with_retry_after(secs)
         .with_back(back);
