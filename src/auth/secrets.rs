@@ -14,6 +14,16 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A new random (version 4) UUID, from the thread's generator: `Uuid::new_v4` asks the kernel
+/// for its bytes, a system call on every token.
+pub fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// A new 256-bit secret.
 pub fn new_secret() -> String {
     random_token(32)

@@ -7,12 +7,14 @@ use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, aws_lc};
 use jsonwebtoken::errors::{ErrorKind, Result};
 use jsonwebtoken::signature::{self, Signer};
 use jsonwebtoken::{Algorithm, EncodingKey};
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
-/// Parsed key pairs by their PKCS#1 DER. Only irongate's own few signing keys go in.
-static PARSED: LazyLock<RwLock<HashMap<Vec<u8>, Arc<RsaKeyPair>>>> =
-    LazyLock::new(Default::default);
+/// Parsed key pairs with their PKCS#1 DER. Only irongate's own few signing keys go in, so a
+/// scan that compares bytes beats hashing the whole DER on every signature.
+static PARSED: LazyLock<RwLock<Vec<Parsed>>> = LazyLock::new(Default::default);
+
+/// A signing key's DER and its parsed form.
+type Parsed = (Vec<u8>, Arc<RsaKeyPair>);
 const MAX_CACHED: usize = 32;
 
 static PROVIDER: LazyLock<CryptoProvider> = LazyLock::new(|| CryptoProvider {
@@ -32,18 +34,23 @@ pub fn preload(der: &[u8]) -> Result<()> {
 }
 
 fn parsed(der: &[u8]) -> Result<Arc<RsaKeyPair>> {
-    if let Some(pair) = PARSED.read().ok().and_then(|m| m.get(der).cloned()) {
+    let known = PARSED.read().ok().and_then(|keys| {
+        keys.iter()
+            .find(|(known, _)| known.as_slice() == der)
+            .map(|(_, pair)| pair.clone())
+    });
+    if let Some(pair) = known {
         return Ok(pair);
     }
     let pair = Arc::new(
         RsaKeyPair::from_der(der)
             .map_err(|_| ErrorKind::InvalidRsaKey("rejected by aws-lc".into()))?,
     );
-    if let Ok(mut map) = PARSED.write() {
-        if map.len() >= MAX_CACHED {
-            map.clear();
+    if let Ok(mut keys) = PARSED.write() {
+        if keys.len() >= MAX_CACHED {
+            keys.clear();
         }
-        map.insert(der.to_vec(), pair.clone());
+        keys.push((der.to_vec(), pair.clone()));
     }
     Ok(pair)
 }

@@ -60,7 +60,7 @@ pub struct TokenId {
 impl TokenId {
     pub fn new() -> Self {
         Self {
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: crate::auth::secrets::random_uuid(),
             iat: chrono::Utc::now().timestamp(),
         }
     }

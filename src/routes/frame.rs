@@ -58,9 +58,12 @@ pub async fn frame(
             if let Some(value) = value {
                 response.headers_mut().insert(REQUEST_ID, value);
             }
-            span.record("route", route.as_deref().unwrap_or("unmatched"));
-            span.record("status", response.status().as_u16());
-            tracing::debug!(parent: &span, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
+            // Recording formats the span's fields again: only for the line that shows them.
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                span.record("route", route.as_deref().unwrap_or("unmatched"));
+                span.record("status", response.status().as_u16());
+                tracing::debug!(parent: &span, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
+            }
             crate::metrics::request(
                 route.as_deref(),
                 &method,

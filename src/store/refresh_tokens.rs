@@ -2,7 +2,11 @@
 
 use super::schema::{refresh_tokens, revoked_tokens};
 use super::{DbConnection, StoreError};
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Text};
 
 /// A refresh token as stored; `token_hash` is the SHA-256 of the token the client holds.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -79,22 +83,46 @@ pub fn claim_and_replace(
     now: i64,
     successor: &RefreshToken,
 ) -> Result<bool, StoreError> {
-    let claimed = on_backend!(conn, |c| {
-        let claimed = diesel::update(
-            refresh_tokens::table
-                .find(old_hash)
-                .filter(refresh_tokens::used_at.is_null())
-                .filter(refresh_tokens::revoked_at.is_null()),
-        )
-        .set(refresh_tokens::used_at.eq(now))
-        .execute(c)?;
-        Ok::<_, diesel::result::Error>(claimed == 1)
-    })?;
+    let claim = Claim {
+        hash: old_hash,
+        now,
+    };
+    let claimed = on_backend!(conn, |c| claim.execute(c))? == 1;
     if claimed {
         insert_refresh_token(conn, successor)?;
     }
     Ok(claimed)
 }
+
+/// The claim of a refresh token: `used_at` set where it was unused and unrevoked. Written out
+/// as a statement of its own because diesel never caches the prepared form of its `UPDATE`
+/// statements (a changeset may skip `None` fields), which re-parsed this one on every rotation.
+struct Claim<'a> {
+    hash: &'a str,
+    now: i64,
+}
+
+impl QueryId for Claim<'_> {
+    type QueryId = Claim<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB: Backend> QueryFragment<DB> for Claim<'_>
+where
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE refresh_tokens SET used_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE token_hash = ");
+        out.push_bind_param::<Text, _>(self.hash)?;
+        out.push_sql(" AND used_at IS NULL AND revoked_at IS NULL");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for Claim<'_> {}
 
 /// Revokes every token of a family and records the access tokens issued from it that have
 /// not expired yet as revoked, inside the caller's transaction (`Store::write`, or the code

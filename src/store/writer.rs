@@ -11,9 +11,53 @@
 
 use super::pool::DbConnection;
 use super::{Store, StoreError};
+use diesel::RunQueryDsl;
 use diesel::connection::{Connection, SimpleConnection};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sqlite::{Sqlite, SqliteConnection};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
+
+/// Transaction-control statements that diesel prepares once per connection and keeps:
+/// `batch_execute` parses its SQL anew on every call, which cost a one-job batch more
+/// instructions than the job's own queries.
+macro_rules! control {
+    ($($name:ident = $sql:literal;)*) => {$(
+        #[derive(Debug, Clone, Copy, QueryId)]
+        struct $name;
+        impl QueryFragment<Sqlite> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> diesel::QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+        impl RunQueryDsl<SqliteConnection> for $name {}
+    )*};
+}
+
+control! {
+    BeginImmediate = "BEGIN IMMEDIATE";
+    Commit = "COMMIT";
+    Savepoint = "SAVEPOINT job";
+    Release = "RELEASE job";
+    RollbackTo = "ROLLBACK TO job";
+}
+
+/// Runs one of the statements above on a SQLite connection.
+fn control<S>(conn: &mut DbConnection, statement: S) -> Result<(), StoreError>
+where
+    S: QueryFragment<Sqlite> + QueryId + RunQueryDsl<SqliteConnection>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            statement.execute(c)?;
+            Ok(())
+        }
+        DbConnection::Pg(_) => Err(StoreError::Unexpected(anyhow::anyhow!(
+            "a SQLite transaction statement on PostgreSQL"
+        ))),
+    }
+}
 
 /// Runs `f` in a transaction that reads and then writes: on SQLite one that holds the write lock
 /// from its start (`BEGIN IMMEDIATE`; a deferred transaction that reads, then writes, fails at
@@ -26,11 +70,11 @@ pub fn write_transaction<T>(
     if matches!(conn, DbConnection::Pg(_)) {
         return conn.transaction(f);
     }
-    conn.batch_execute("BEGIN IMMEDIATE")?;
+    control(conn, BeginImmediate)?;
     match f(conn) {
-        Ok(value) => match conn.batch_execute("COMMIT") {
+        Ok(value) => match control(conn, Commit) {
             Ok(()) => Ok(value),
-            Err(e) => Err(rolled_back(conn, e.into())),
+            Err(e) => Err(rolled_back(conn, e)),
         },
         Err(e) => Err(rolled_back(conn, e)),
     }
@@ -157,10 +201,15 @@ fn run(store: &Store, queue: &mpsc::Receiver<Box<dyn Job>>) {
 }
 
 fn commit_batch(conn: &mut DbConnection, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
-    conn.batch_execute("BEGIN IMMEDIATE")?;
-    let ran = (|| -> Result<(), StoreError> {
+    control(conn, BeginImmediate)?;
+    // A batch of one needs no savepoint: when its job fails, the whole transaction is rolled
+    // back, and the job's own error reaches its caller.
+    let alone = batch.len() == 1;
+    let committed = (|| -> Result<bool, StoreError> {
         for job in batch.iter_mut() {
-            conn.batch_execute("SAVEPOINT job")?;
+            if !alone {
+                control(conn, Savepoint)?;
+            }
             // A job that panics fails alone (its savepoint is rolled back, its caller told); the
             // writer thread goes on serving the others.
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
@@ -168,22 +217,29 @@ fn commit_batch(conn: &mut DbConnection, batch: &mut [Box<dyn Job>]) -> Result<(
                     tracing::error!("a database write panicked; rolled back alone");
                     false
                 });
-            if ran {
-                conn.batch_execute("RELEASE job")?;
-            } else {
-                conn.batch_execute("ROLLBACK TO job; RELEASE job")?;
+            match (ran, alone) {
+                (true, true) => {}
+                (true, false) => control(conn, Release)?,
+                (false, true) => return Ok(false),
+                (false, false) => {
+                    control(conn, RollbackTo)?;
+                    control(conn, Release)?;
+                }
             }
         }
-        conn.batch_execute("COMMIT")?;
-        Ok(())
+        control(conn, Commit)?;
+        Ok(true)
     })();
-    if ran.is_err() && conn.batch_execute("ROLLBACK").is_err() {
+    if matches!(committed, Ok(true)) {
+        return Ok(());
+    }
+    if conn.batch_execute("ROLLBACK").is_err() {
         // Still inside the transaction: the connection must not go back to the pool.
         return Err(StoreError::Unexpected(anyhow::anyhow!(
             "a failed batch could not be rolled back"
         )));
     }
-    ran
+    committed.map(|_| ())
 }
 
 #[cfg(test)]
@@ -248,6 +304,37 @@ mod tests {
             180,
             "the 20 failed writes left nothing behind"
         );
+    }
+
+    /// A write submitted alone (a batch of one, which runs without a savepoint) that fails
+    /// leaves nothing behind and gets its own error; the next one commits.
+    #[tokio::test]
+    async fn a_lone_failed_write_leaves_nothing_and_gets_its_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let failed = store
+            .write(|c| {
+                diesel::update(role_graph_version::table.find(1))
+                    .set(role_graph_version::version.eq(role_graph_version::version + 1))
+                    .execute(c)?;
+                Err::<(), _>(StoreError::Conflict("lone"))
+            })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Conflict("lone"))),
+            "{failed:?}"
+        );
+        assert_eq!(version(&store), 0);
+        store
+            .write(|c| {
+                diesel::update(role_graph_version::table.find(1))
+                    .set(role_graph_version::version.eq(role_graph_version::version + 1))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(version(&store), 1);
     }
 
     /// A write that panics fails alone; the writer goes on serving later writes.

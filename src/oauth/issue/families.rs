@@ -19,7 +19,7 @@ impl Issuer {
             token_hash: secrets::hash_secret(&token),
             family_id: start
                 .family_id
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                .unwrap_or_else(crate::auth::secrets::random_uuid),
             client_id: start.client.id.clone(),
             user_id: start.user.id.clone(),
             scope: start.scopes.to_space_delimited(),
