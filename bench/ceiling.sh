@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# How close the client_credentials grant comes to the physical limit, measured side by side on
+# one pinned core (server on CPU 1, wrk on CPU 0, as in ../shared/perf):
+#   - `openssl speed rsa2048` signatures per second (the harness's "ceiling");
+#   - examples/sign_ceiling.rs: the least an HTTP server can do per token (one RS256 signature
+#     with aws-lc, HTTP over loopback TCP, nothing else): the practical ceiling;
+#   - irongate's client_credentials grant.
+# ROUNDS times each, interleaved, so that the machine's drift touches all three alike.
+#   ROUNDS=3 DURATION=10 bench/ceiling.sh
+# Builds the release binaries (or takes $IRONGATE_BIN and $CEILING_BIN). Nothing here is a test.
+set -euo pipefail
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib.sh"
+bench_setup
+if [ -z "${CEILING_BIN:-}" ]; then
+  cargo build --release --example sign_ceiling --manifest-path "$ROOT/Cargo.toml" >&2
+  CEILING_BIN=$ROOT/target/release/examples/sign_ceiling
+fi
+export RUST_LOG=warn
+"$BIN" migrate >/dev/null
+SERVICE=$("$BIN" client create --name bench-service --grant-type client_credentials --scope users:read)
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+export BENCH_BASIC_SERVICE=$(printf '%s:%s' "$(field client_id <<<"$SERVICE")" "$(field client_secret <<<"$SERVICE")" | base64 -w0)
+
+# start NAME CMD...: runs CMD pinned to CPU 1 until it answers, leaves its pid in $SERVER
+start() {
+  taskset -c 1 "$@" 2>>"$WORK/server.log" &
+  SERVER=$!
+  for _ in $(seq 100); do curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/token" && return; sleep 0.1; done
+  echo "bench: $1 did not start" >&2; exit 1
+}
+stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=; }
+ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# load: prints "req/s CPU-µs-per-request" of the running server
+load() {
+  taskset -c 0 wrk -t1 -c32 -d3s -s "$ROOT/bench/client_credentials.lua" "http://127.0.0.1:$PORT/token" >/dev/null
+  local t0 t1 out rps
+  t0=$(ticks)
+  out=$(taskset -c 0 wrk -t1 -c32 -d"${DURATION}s" -s "$ROOT/bench/client_credentials.lua" "http://127.0.0.1:$PORT/token")
+  t1=$(ticks)
+  if grep -q "Non-2xx\|Socket errors" <<<"$out"; then echo "bench: errors: $out" >&2; exit 1; fi
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  awk -v r="$rps" -v a="$t0" -v b="$t1" -v t="$(getconf CLK_TCK)" -v d="$DURATION" \
+    'BEGIN {printf "%.0f %.1f\n", r, (b - a) / t * 1e6 / (r * d)}'
+}
+
+printf '| round | openssl sign/s | probe req/s | irongate req/s | irongate / openssl | irongate / probe | probe / openssl | CPU µs/req probe, irongate |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+for round in $(seq "$ROUNDS"); do
+  sign=$(taskset -c 1 openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
+  start "$CEILING_BIN" "127.0.0.1:$PORT"
+  read -r probe probe_cpu < <(load)
+  stop
+  start "$BIN" serve
+  read -r iron iron_cpu < <(load)
+  stop
+  awk -v r="$round" -v s="$sign" -v p="$probe" -v i="$iron" -v pc="$probe_cpu" -v ic="$iron_cpu" \
+    'BEGIN {printf "| %d | %.0f | %.0f | %.0f | %.3f | %.3f | %.3f | %s, %s |\n", r, s, p, i, i / s, i / p, p / s, pc, ic}'
+done
