@@ -106,19 +106,27 @@ impl Admin {
             None => None,
         };
         let user = self.user(id).await?;
-        if let Some(name) = name {
-            let key = user.id.clone();
-            self.store
-                .run(move |c| store::set_user_name(c, &key, name.as_deref()))
-                .await?;
-        }
+        let renamed = name.is_some();
+        let key = user.id.clone();
+        // The new name and a change of state are one transaction: both stand, or neither.
+        let rename = move |c: &mut store::DbConnection| match name {
+            Some(name) => store::set_user_name(c, &key, name.as_deref()).map(|_| ()),
+            None => Ok(()),
+        };
         match active {
             Some(false) if user.is_active => {
-                self.end_all.end_all(&user.id, true).await?;
+                self.end_all.disable_with(&user.id, rename).await?;
             }
             Some(true) if !user.is_active => {
-                self.end_all.reactivate(&user.id).await?;
+                let key = user.id.clone();
+                self.end_all
+                    .end_with(&user.id, move |c| {
+                        store::enable_user(c, &key)?;
+                        rename(c)
+                    })
+                    .await?;
             }
+            _ if renamed => self.store.run(rename).await?,
             _ => {}
         }
         Ok(self.user(id).await?.into())

@@ -38,13 +38,6 @@ impl EndAll {
         self.end(user_id, deactivate, None).await
     }
 
-    /// Enables a disabled user again, with a new security stamp (nothing of before comes back).
-    pub async fn reactivate(&self, user_id: &str) -> Result<Ended, StoreError> {
-        let id = user_id.to_owned();
-        self.end_with(user_id, move |c| store::enable_user(c, &id))
-            .await
-    }
-
     /// A password change: the new hash is stored in the same transaction that ends every token
     /// and session of the user.
     pub async fn set_password(&self, user_id: &str, hash: String) -> Result<Ended, StoreError> {
@@ -58,6 +51,15 @@ impl EndAll {
         F: FnOnce(&mut store::DbConnection) -> Result<(), StoreError> + Send + 'static,
     {
         self.end_inner(user_id, false, None, Some(Box::new(change)))
+            .await
+    }
+
+    /// Disables the user, running `change` (a new name, say) in the same transaction.
+    pub async fn disable_with<F>(&self, user_id: &str, change: F) -> Result<Ended, StoreError>
+    where
+        F: FnOnce(&mut store::DbConnection) -> Result<(), StoreError> + Send + 'static,
+    {
+        self.end_inner(user_id, true, None, Some(Box::new(change)))
             .await
     }
 

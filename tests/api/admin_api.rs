@@ -176,11 +176,35 @@ async fn users_are_created_listed_read_changed_and_deleted() {
             &admin,
             Method::PATCH,
             &format!("/users/{carol}"),
-            Some(json!({"active": true})),
+            Some(json!({"name": "Carol", "active": true})),
         )
         .await;
-    assert_eq!(enabled.body["active"], true);
+    assert_eq!(
+        (
+            enabled.body["name"].as_str(),
+            enabled.body["active"].as_bool()
+        ),
+        (Some("Carol"), Some(true)),
+        "the name and the state change together"
+    );
     assert_eq!(sign_in().await, 200);
+    let named = app
+        .admin(
+            &admin,
+            Method::PATCH,
+            &format!("/users/{carol}"),
+            Some(json!({"name": ""})),
+        )
+        .await;
+    assert_eq!(
+        (
+            named.status,
+            named.body["name"].clone(),
+            named.body["active"].clone()
+        ),
+        (200, serde_json::Value::Null, json!(true)),
+        "an empty name clears it and leaves the state alone"
+    );
 
     let roles = app
         .admin(
