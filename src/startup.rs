@@ -55,9 +55,6 @@ impl Application {
                     DefaultHeaders::new()
                         .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")),
                 ))
-                .wrap(actix_web::middleware::NormalizePath::new(
-                    actix_web::middleware::TrailingSlash::MergeOnly,
-                ))
                 .wrap(actix_web::middleware::from_fn(crate::routes::frame::frame))
                 .configure(|cfg| crate::routes::configure(cfg, &data.settings))
         })

@@ -225,3 +225,36 @@ async fn every_advertised_grant_is_one_the_token_endpoint_accepts_sec_28() {
         (400, Some("unsupported_grant_type"))
     );
 }
+
+/// Repeated slashes in a path are merged before routing (the query is kept).
+#[tokio::test]
+async fn repeated_slashes_in_a_path_are_merged() {
+    let app = spawn_app().await;
+    let url = format!("{}//.well-known///openid-configuration?x=1", app.address);
+    let response = app.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(doc["issuer"], app.address.as_str());
+    let jwks = app
+        .http
+        .get(format!("{}/.well-known//jwks.json", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    let missing = app
+        .http
+        .get(format!("{}//no//such", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    // The query survives the merge: the authorization endpoint sees the client it names.
+    let page = |query: &'static str| {
+        let url = format!("{}//authorize{query}", app.address);
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page("").await.contains("no client_id"));
+    assert!(page("?client_id=nobody").await.contains("not registered"));
+}
