@@ -7,8 +7,8 @@
 //! `cargo run --release --example sign_ceiling -- 127.0.0.1:PORT`
 use actix_web::{App, HttpResponse, HttpServer, web};
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
-use aws_lc_rs::{encoding::AsDer, rsa::KeySize};
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
@@ -70,10 +70,7 @@ async fn main() -> std::io::Result<()> {
     let bind = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:18700".into());
-    let generated = RsaKeyPair::generate(KeySize::Rsa2048).map_err(std::io::Error::other)?;
-    let der = generated.as_der().map_err(std::io::Error::other)?;
-    let key = RsaKeyPair::from_pkcs8(der.as_ref()).map_err(std::io::Error::other)?;
-    let _ = key.public_key();
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).map_err(std::io::Error::other)?;
     let signer = Arc::new(Signer {
         key,
         header: URL_SAFE_NO_PAD.encode(

@@ -1,7 +1,7 @@
 //! JWT access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2), signed RS256.
 
 use crate::auth::claims::{ACCESS_TOKEN_TYP, AccessClaims, Authorization};
-use crate::auth::secrets::stamp_digest;
+use crate::auth::secrets::{random_uuid, stamp_digest};
 use crate::config::Settings;
 use crate::keys::{KeyError, KeyStore};
 use base64::Engine;
@@ -60,7 +60,7 @@ pub struct TokenId {
 impl TokenId {
     pub fn new() -> Self {
         Self {
-            jti: crate::auth::secrets::random_uuid(),
+            jti: random_uuid(),
             iat: chrono::Utc::now().timestamp(),
         }
     }

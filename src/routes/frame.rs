@@ -34,10 +34,10 @@ fn merge_slashes(req: &mut ServiceRequest) {
         merged.push('?');
         merged.push_str(query);
     }
-    let mut parts = req.uri().clone().into_parts();
-    let (Ok(path_and_query), true) = (merged.parse(), parts.path_and_query.is_some()) else {
+    let Ok(path_and_query) = merged.parse() else {
         return;
     };
+    let mut parts = req.uri().clone().into_parts();
     parts.path_and_query = Some(path_and_query);
     if let Ok(uri) = Uri::from_parts(parts) {
         req.match_info_mut().get_mut().update(&uri);

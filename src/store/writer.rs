@@ -83,10 +83,16 @@ pub fn write_transaction<T>(
 /// Rolls back after `error`; when even that fails the connection is still inside the
 /// transaction, and the error becomes `Unexpected` so that the pool drops the connection.
 fn rolled_back(conn: &mut DbConnection, error: StoreError) -> StoreError {
-    match conn.batch_execute("ROLLBACK") {
+    match rollback(conn) {
         Ok(()) => error,
-        Err(e) => StoreError::Unexpected(anyhow::anyhow!("{error}; then ROLLBACK failed: {e}")),
+        Err(e) => StoreError::Unexpected(anyhow::anyhow!("{error}; then {e}")),
     }
+}
+
+/// Ends the open transaction without keeping anything; an `Unexpected` error when it cannot.
+fn rollback(conn: &mut DbConnection) -> Result<(), StoreError> {
+    conn.batch_execute("ROLLBACK")
+        .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("ROLLBACK failed: {e}")))
 }
 
 /// The most transactions one commit carries.
@@ -240,16 +246,12 @@ fn commit_batch(conn: &mut DbConnection, batch: &mut [Box<dyn Job>]) -> Result<(
         control(conn, Commit)?;
         Ok(true)
     })();
-    if matches!(committed, Ok(true)) {
-        return Ok(());
+    match committed {
+        Ok(true) => Ok(()),
+        // The lone job failed: its caller gets its own error once this is rolled back.
+        Ok(false) => rollback(conn),
+        Err(e) => Err(rolled_back(conn, e)),
     }
-    if conn.batch_execute("ROLLBACK").is_err() {
-        // Still inside the transaction: the connection must not go back to the pool.
-        return Err(StoreError::Unexpected(anyhow::anyhow!(
-            "a failed batch could not be rolled back"
-        )));
-    }
-    committed.map(|_| ())
 }
 
 #[cfg(test)]
@@ -290,9 +292,7 @@ mod tests {
             async move {
                 store
                     .write(move |c| {
-                        diesel::update(role_graph_version::table.find(1))
-                            .set(role_graph_version::version.eq(role_graph_version::version + 1))
-                            .execute(c)?;
+                        bump(c)?;
                         if i % 10 == 0 {
                             return Err(StoreError::Conflict("test"));
                         }
@@ -324,9 +324,7 @@ mod tests {
         let store = store(dir.path());
         let failed = store
             .write(|c| {
-                diesel::update(role_graph_version::table.find(1))
-                    .set(role_graph_version::version.eq(role_graph_version::version + 1))
-                    .execute(c)?;
+                bump(c)?;
                 Err::<(), _>(StoreError::Conflict("lone"))
             })
             .await;
@@ -335,15 +333,7 @@ mod tests {
             "{failed:?}"
         );
         assert_eq!(version(&store), 0);
-        store
-            .write(|c| {
-                diesel::update(role_graph_version::table.find(1))
-                    .set(role_graph_version::version.eq(role_graph_version::version + 1))
-                    .execute(c)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
+        store.write(bump).await.unwrap();
         assert_eq!(version(&store), 1);
     }
 
@@ -352,12 +342,6 @@ mod tests {
     async fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        let bump = |c: &mut DbConnection| -> Result<(), StoreError> {
-            diesel::update(role_graph_version::table.find(1))
-                .set(role_graph_version::version.eq(role_graph_version::version + 1))
-                .execute(c)?;
-            Ok(())
-        };
         let panicking = store.write(move |c| {
             bump(c)?;
             if version_in(c) > 0 {
@@ -374,6 +358,14 @@ mod tests {
             3,
             "the panicked write left nothing; later ones ran"
         );
+    }
+
+    /// The test's write: one more on the role graph's version.
+    fn bump(c: &mut DbConnection) -> Result<(), StoreError> {
+        diesel::update(role_graph_version::table.find(1))
+            .set(role_graph_version::version.eq(role_graph_version::version + 1))
+            .execute(c)?;
+        Ok(())
     }
 
     fn version_in(c: &mut DbConnection) -> i64 {

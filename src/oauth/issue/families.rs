@@ -17,9 +17,7 @@ impl Issuer {
         let now = chrono::Utc::now().timestamp();
         let row = RefreshToken {
             token_hash: secrets::hash_secret(&token),
-            family_id: start
-                .family_id
-                .unwrap_or_else(crate::auth::secrets::random_uuid),
+            family_id: start.family_id.unwrap_or_else(secrets::random_uuid),
             client_id: start.client.id.clone(),
             user_id: start.user.id.clone(),
             scope: start.scopes.to_space_delimited(),
