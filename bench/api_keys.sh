@@ -21,7 +21,6 @@ export IRONGATE_LOGIN_LIMIT_PER_IP=0 IRONGATE_LOGIN_LIMIT_PER_USER=0 RUST_LOG=wa
 "$BIN" migrate
 "$BIN" role create editor --permission posts:read --permission posts:write >/dev/null
 printf 'bench password 1' | "$BIN" user create --email bench@example.com --role editor --password-stdin >/dev/null
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 APP=$("$BIN" client create --name bench-app --grant-type password --scope openid --scope posts:read)
 SERVICE=$("$BIN" client create --name bench-service --grant-type client_credentials --scope posts:read)
 EXCHANGER=$("$BIN" client create --name bench-exchange \

@@ -21,7 +21,6 @@ fi
 export RUST_LOG=warn
 "$BIN" migrate >/dev/null
 SERVICE=$("$BIN" client create --name bench-service --grant-type client_credentials --scope users:read)
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 export BENCH_BASIC_SERVICE=$(printf '%s:%s' "$(field client_id <<<"$SERVICE")" "$(field client_secret <<<"$SERVICE")" | base64 -w0)
 
 # start NAME CMD...: runs CMD pinned to CPU 1 until it answers, leaves its pid in $SERVER

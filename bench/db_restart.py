@@ -12,46 +12,23 @@ wrote. Nothing here is a test: it measures. Traffic goes to 127.0.0.1 only, boun
 """
 
 import argparse
-import base64
 import collections
 import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from faultlib import call, free_port, release_binary
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def as_postgres(*args):
     subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def post(url, data, auth=None, timeout=10):
-    req = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode())
-    if auth:
-        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except OSError:
-        return 0, b""
 
 
 def main():
@@ -61,12 +38,7 @@ def main():
     p.add_argument("--down", type=int, default=10)
     p.add_argument("--total", type=int, default=30)
     args = p.parse_args()
-    binary = args.bin
-    if not binary:
-        subprocess.run(["cargo", "build", "--release", "--manifest-path",
-                        os.path.join(ROOT, "Cargo.toml")], check=True)
-        binary = os.path.join(ROOT, "target", "release", "irongate")
-    binary = os.path.abspath(binary)
+    binary = release_binary(args.bin)
     pg_bin = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
 
     work = tempfile.mkdtemp()
@@ -109,11 +81,11 @@ def run(args, binary, work, pg, pg_port, port):
                               stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
     try:
         for _ in range(100):
-            if post(base + "/token", {})[0]:
+            if call(base + "/token", {})[0]:
                 break
             time.sleep(0.1)
         auth = f"{client['client_id']}:{client['client_secret']}"
-        status, body = post(base + "/token", {
+        status, body = call(base + "/token", {
             "grant_type": "password", "username": "fault@example.com",
             "password": "violet harbour lantern sixty", "scope": "openid"}, auth)
         assert status == 200, body
@@ -125,7 +97,7 @@ def run(args, binary, work, pg, pg_port, port):
 
         def load():
             while (t := time.monotonic() - start) < args.total:
-                status, _ = post(base + "/introspect", {"token": refresh}, auth)
+                status, _ = call(base + "/introspect", {"token": refresh}, auth)
                 with lock:
                     results.append((int(t), status))
 

@@ -19,3 +19,6 @@ bench_setup() {
   export IRONGATE_DATABASE_URL=${IRONGATE_DATABASE_URL:-sqlite://$WORK/irongate.db}
   BASE=$IRONGATE_ISSUER
 }
+
+# field NAME: the member NAME of the JSON object on standard input.
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }

@@ -31,7 +31,6 @@ export IRONGATE_TRUSTED_PROXIES=127.0.0.1/32 RUST_LOG=warn
 APP=$("$BIN" client create --name burst-app --grant-type password --scope openid)
 WEB=$("$BIN" client create --name burst-web --redirect-uri https://bench.test/cb --skip-consent --scope openid)
 printf 'bench password 1' | "$BIN" user create --email real@example.com --password-stdin >/dev/null
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 APP_ID=$(field client_id <<<"$APP"); APP_SECRET=$(field client_secret <<<"$APP")
 WEB_ID=$(field client_id <<<"$WEB")
 export BENCH_BASIC_APP=$(printf '%s:%s' "$APP_ID" "$APP_SECRET" | base64 -w0)

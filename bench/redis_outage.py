@@ -14,44 +14,18 @@ bounded in time.
 """
 
 import argparse
-import base64
 import collections
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from faultlib import call, free_port, release_binary
+
 PASSWORD = "violet harbour lantern sixty"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(url, data=None, auth=None, bearer=None, timeout=10):
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    req = urllib.request.Request(url, data=body)
-    if auth:
-        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    if bearer:
-        req.add_header("Authorization", "Bearer " + bearer)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except OSError:
-        return 0, b""
 
 
 def main():
@@ -61,12 +35,7 @@ def main():
     p.add_argument("--down", type=int, default=10)
     p.add_argument("--total", type=int, default=25)
     args = p.parse_args()
-    binary = args.bin
-    if not binary:
-        subprocess.run(["cargo", "build", "--release", "--manifest-path",
-                        os.path.join(ROOT, "Cargo.toml")], check=True)
-        binary = os.path.join(ROOT, "target", "release", "irongate")
-    binary = os.path.abspath(binary)
+    binary = release_binary(args.bin)
     work = tempfile.mkdtemp()
     redis_port, port = free_port(), free_port()
     redis_cmd = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",

@@ -29,7 +29,6 @@ done
 for i in $(seq -w 1 190); do "$BIN" user add-role --email many@example.com --role "flat-$i" >/dev/null; done
 APP=$("$BIN" client create --name bench-app --grant-type password --grant-type refresh_token \
   --scope openid --scope roles --scope posts:read --scope posts:write --scope users:read)
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 APP_ID=$(field client_id <<<"$APP"); APP_SECRET=$(field client_secret <<<"$APP")
 export BENCH_BASIC_APP=$(printf '%s:%s' "$APP_ID" "$APP_SECRET" | base64 -w0)
 

@@ -14,7 +14,6 @@ export IRONGATE_LOGIN_LIMIT_PER_IP=0 IRONGATE_LOGIN_LIMIT_PER_USER=0 IRONGATE_LO
 "$BIN" migrate
 APP=$("$BIN" client create --name bench --grant-type password --scope openid)
 printf 'bench password 1' | "$BIN" user create --email bench@example.com --password-stdin >/dev/null
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 export BENCH_BASIC_APP=$(printf '%s:%s' "$(field client_id <<<"$APP")" "$(field client_secret <<<"$APP")" | base64 -w0)
 cat >"$WORK/signin.lua" <<'LUA'
 function request()

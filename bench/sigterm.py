@@ -18,7 +18,6 @@ import collections
 import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -27,14 +26,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from faultlib import free_port, release_binary
+
 PASSWORD = "correct horse battery staple"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(url, data=None, auth=None, timeout=30):
@@ -64,12 +58,7 @@ def main():
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--before", type=float, default=3.0)
     args = p.parse_args()
-    binary = args.bin
-    if not binary:
-        subprocess.run(["cargo", "build", "--release", "--manifest-path",
-                        os.path.join(ROOT, "Cargo.toml")], check=True)
-        binary = os.path.join(ROOT, "target", "release", "irongate")
-    binary = os.path.abspath(binary)
+    binary = release_binary(args.bin)
 
     work = tempfile.mkdtemp()
     port = free_port()

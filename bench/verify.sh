@@ -21,7 +21,6 @@ export RUST_LOG=warn
 "$BIN" migrate
 "$BIN" role create writer --permission posts:write >/dev/null
 printf 'bench password 1' | "$BIN" user create --email bench@example.com --role writer --password-stdin >/dev/null
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 APP=$("$BIN" client create --name bench --grant-type password --scope openid --scope posts:write)
 "$BIN" serve 2>"$WORK/server.log" &
 SERVER=$!
