@@ -29,17 +29,7 @@ async fn json_logs_carry_no_secret_of_a_full_flow() {
             None,
         )
         .json();
-    env.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    )
-    .json();
+    env.create_user("alice@example.com");
     let mut vars = env.env("http://127.0.0.1:8080");
     vars.push(("IRONGATE_LOG_FORMAT".into(), "json".into()));
     vars.push(("RUST_LOG".into(), "debug".into()));

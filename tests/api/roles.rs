@@ -2,7 +2,7 @@
 //! permissions and organizations"): the graph's rules, and every bad input refused with one line
 //! and nothing written.
 
-use crate::helpers::{PASSWORD, TestEnv};
+use crate::helpers::TestEnv;
 use serde_json::{Value, json};
 
 fn ok(env: &TestEnv, args: &[&str]) -> Value {
@@ -154,17 +154,7 @@ fn bad_role_and_organization_input_is_refused_with_one_line() {
         None,
     )
     .assert_fails_with("already exists");
-    env.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    )
-    .json();
+    env.create_user("alice@example.com");
     env.cli(
         &[
             "user",
@@ -253,18 +243,7 @@ fn organizations_hold_members_with_roles_of_their_own() {
     assert_eq!(acme["slug"], "acme");
     assert_eq!(acme["name"], "Acme Inc.");
     let acme_id = acme["id"].as_str().unwrap().to_owned();
-    let user = env
-        .cli(
-            &[
-                "user",
-                "create",
-                "--email",
-                "alice@example.com",
-                "--password-stdin",
-            ],
-            Some(PASSWORD),
-        )
-        .json();
+    let user = env.create_user("alice@example.com");
 
     let member = ok(
         &env,

@@ -24,17 +24,7 @@ async fn sigterm_drains_in_flight_requests_and_exits_0_rel_06() {
             None,
         )
         .json();
-    env.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    )
-    .json();
+    env.create_user("alice@example.com");
     let mut vars = env.env("http://127.0.0.1:8080");
     for limit in ["PER_IP", "PER_USER", "PER_USER_GLOBAL"] {
         vars.push((format!("IRONGATE_LOGIN_LIMIT_{limit}"), "0".into()));

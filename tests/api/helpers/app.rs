@@ -3,7 +3,7 @@
 //! a fresh keys directory seeded with one pre-generated key, and a unique Redis prefix when
 //! IRONGATE_TEST_REDIS_URL is set.
 
-use super::fixtures::{FIXTURE_KEY, FIXTURE_KEY_FILE};
+use super::fixtures::{FIXTURE_KEY, FIXTURE_KEY_FILE, PASSWORD};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use irongate::startup::Application;
@@ -128,6 +128,15 @@ impl TestEnv {
             ));
         }
         vars
+    }
+
+    /// `irongate user create --email EMAIL` with the tests' `PASSWORD`; the CLI's JSON.
+    pub fn create_user(&self, email: &str) -> serde_json::Value {
+        self.cli(
+            &["user", "create", "--email", email, "--password-stdin"],
+            Some(PASSWORD),
+        )
+        .json()
     }
 
     /// Runs the real binary in this environment's directory.
