@@ -138,6 +138,10 @@ fn parse(authorization: Option<&str>, form: &Form) -> Result<Presented, OAuthErr
             .ok_or_else(|| invalid_client(true))?;
         // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
         let decode = |s: &str| {
+            if !s.contains(['%', '+', '&', '=']) {
+                // Nothing to decode (the usual case): the part as it is.
+                return Some(s.to_owned());
+            }
             url::form_urlencoded::parse(format!("x={s}").as_bytes())
                 .next()
                 .map(|(_, v)| v.into_owned())

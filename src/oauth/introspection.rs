@@ -9,7 +9,32 @@ use crate::auth::claims::TokenKind;
 use crate::auth::secrets::stamp_digest;
 use crate::domain::api_key::ApiKey;
 use crate::store::Client;
+use serde::Serialize;
 use serde_json::{Value, json};
+
+/// An introspection answer (RFC 7662 §2.2).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// `{"active": false}`.
+    Inactive { active: bool },
+    /// An active refresh token: fixed members, written without building a JSON tree first.
+    Refresh(RefreshAnswer),
+    /// An active access token or API key, with the authorization claims it carries.
+    Members(Value),
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefreshAnswer {
+    active: bool,
+    token_use: &'static str,
+    client_id: String,
+    sub: String,
+    scope: String,
+    exp: i64,
+    iat: i64,
+    iss: String,
+}
 
 /// The introspection endpoint's service.
 #[derive(Clone)]
@@ -32,7 +57,7 @@ impl Introspection {
     /// tokens, refresh tokens only the client they were issued to. Anything not active is
     /// exactly `{"active": false}`. `token_type` is the RFC 6749 §7.1 type (`Bearer`), and
     /// `token_use` says which kind of token it is.
-    pub async fn introspect(&self, client: &Client, form: &Form) -> Result<Value, OAuthError> {
+    pub async fn introspect(&self, client: &Client, form: &Form) -> Result<Answer, OAuthError> {
         if client.is_public {
             return Err(OAuthError::new(
                 ErrorCode::InvalidClient,
@@ -50,7 +75,7 @@ impl Introspection {
         }
     }
 
-    async fn access_token(&self, token: &str) -> Result<Value, OAuthError> {
+    async fn access_token(&self, token: &str) -> Result<Answer, OAuthError> {
         match self.access.verify(token, false).await {
             Ok(v) => {
                 let c = v.claims;
@@ -73,7 +98,7 @@ impl Introspection {
                 }
                 // The authorization claims, as the token carries them.
                 add_authorization(&mut answer, c.roles, c.permissions, c.org_roles, c.org_id);
-                Ok(answer)
+                Ok(Answer::Members(answer))
             }
             Err(Rejected::Invalid(_)) => Ok(inactive()),
             Err(Rejected::Unavailable) => Err(OAuthError::unavailable()),
@@ -82,7 +107,7 @@ impl Introspection {
 
     /// An API key: any confidential client may ask (as for access tokens); a key that is
     /// malformed, unknown, expired, revoked, or whose user or organization is gone is inactive.
-    async fn api_key(&self, token: &str) -> Result<Value, OAuthError> {
+    async fn api_key(&self, token: &str) -> Result<Answer, OAuthError> {
         match self.keys.verify(token).await {
             Ok(k) => {
                 let mut answer = json!({
@@ -97,15 +122,15 @@ impl Introspection {
                     "iss": self.issuer.settings().server.issuer,
                 });
                 add_authorization(&mut answer, k.roles, k.permissions, k.org_roles, k.org_id);
-                Ok(answer)
+                Ok(Answer::Members(answer))
             }
             Err(Rejected::Invalid(_)) => Ok(inactive()),
             Err(Rejected::Unavailable) => Err(OAuthError::unavailable()),
         }
     }
 
-    async fn refresh_token(&self, client: &Client, token: &str) -> Result<Value, OAuthError> {
-        let Some((row, user)) = self.issuer.find_refresh_token_with_user(token).await? else {
+    async fn refresh_token(&self, client: &Client, token: &str) -> Result<Answer, OAuthError> {
+        let Some(row) = self.issuer.refresh_token_standing(token).await? else {
             return Ok(inactive());
         };
         let now = chrono::Utc::now().timestamp();
@@ -116,17 +141,17 @@ impl Introspection {
         {
             return Ok(inactive());
         }
-        match user {
-            Some(u) if u.is_active && stamp_digest(&u.security_stamp) == row.stamp_digest => {
-                Ok(json!({
-                    "active": true,
-                    "token_use": "refresh_token",
-                    "client_id": row.client_id,
-                    "sub": row.user_id,
-                    "scope": row.scope,
-                    "exp": row.expires_at,
-                    "iat": row.created_at,
-                    "iss": self.issuer.settings().server.issuer,
+        match row.user {
+            Some((true, stamp)) if stamp_digest(&stamp) == row.stamp_digest => {
+                Ok(Answer::Refresh(RefreshAnswer {
+                    active: true,
+                    token_use: "refresh_token",
+                    client_id: row.client_id,
+                    sub: row.user_id,
+                    scope: row.scope,
+                    exp: row.expires_at,
+                    iat: row.created_at,
+                    iss: self.issuer.settings().server.issuer.clone(),
                 }))
             }
             _ => Ok(inactive()),
@@ -159,6 +184,6 @@ fn add_authorization(
     }
 }
 
-fn inactive() -> Value {
-    json!({ "active": false })
+fn inactive() -> Answer {
+    Answer::Inactive { active: false }
 }

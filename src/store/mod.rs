@@ -53,9 +53,9 @@ pub use organizations::{
 };
 pub use pool::{DbConnection, Store};
 pub use refresh_tokens::{
-    RefreshToken, RevokedJti, claim_and_replace, delete_expired, find_refresh_token,
-    insert_refresh_token, insert_revoked, is_revoked, revoke_family, revoke_user_refresh_tokens,
-    unexpired_revoked,
+    RefreshToken, RefreshTokenStanding, RevokedJti, claim_and_replace, delete_expired,
+    find_refresh_token, insert_refresh_token, insert_revoked, is_revoked, refresh_token_standing,
+    revoke_family, revoke_user_refresh_tokens, unexpired_revoked,
 };
 pub use role_assignments::{assign_role, change_user_role, find_user_roles, replace_user_roles};
 pub use roles::{

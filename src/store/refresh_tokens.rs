@@ -1,6 +1,6 @@
 //! Refresh tokens (stored as SHA-256 only) and revoked access-token ids.
 
-use super::schema::{refresh_tokens, revoked_tokens};
+use super::schema::{refresh_tokens, revoked_tokens, users};
 use super::{DbConnection, StoreError};
 use diesel::backend::Backend;
 use diesel::prelude::*;
@@ -69,6 +69,45 @@ pub fn find_refresh_token(
     Ok(on_backend!(conn, |c| refresh_tokens::table
         .find(token_hash)
         .select(RefreshToken::as_select())
+        .get_result(c)
+        .optional())?)
+}
+
+/// What introspection needs of a refresh token and of its user.
+#[derive(Debug, Queryable)]
+pub struct RefreshTokenStanding {
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub stamp_digest: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// The user's `is_active` and security stamp; None when the user is gone.
+    pub user: Option<(bool, String)>,
+}
+
+/// A refresh token's standing and its user's, in one statement (a lookup by key and a join on
+/// the user's key), without the columns introspection does not answer with.
+pub fn refresh_token_standing(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<RefreshTokenStanding>, StoreError> {
+    Ok(on_backend!(conn, |c| refresh_tokens::table
+        .left_join(users::table)
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select((
+            refresh_tokens::client_id,
+            refresh_tokens::user_id,
+            refresh_tokens::scope,
+            refresh_tokens::stamp_digest,
+            refresh_tokens::created_at,
+            refresh_tokens::expires_at,
+            refresh_tokens::used_at,
+            refresh_tokens::revoked_at,
+            (users::is_active, users::security_stamp).nullable(),
+        ))
         .get_result(c)
         .optional())?)
 }

@@ -193,6 +193,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::table! {
     federated_identities (issuer, subject) {

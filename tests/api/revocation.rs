@@ -365,16 +365,29 @@ async fn cli_logout_all_and_disable_end_every_token() {
         )
         .json();
     assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 401);
+    // The refresh token itself is unchanged; its user's new stamp makes it inactive.
+    assert_eq!(
+        introspect(&app, &c, &s(&body, "refresh_token")).await,
+        json!({"active": false})
+    );
     assert_eq!(
         app.refresh(&c, &s(&body, "refresh_token"), None).await.0,
         400
     );
 
     let body = app.password_login(&c, "openid").await;
+    assert_eq!(
+        introspect(&app, &c, &s(&body, "refresh_token")).await["active"],
+        true
+    );
     app.env
         .cli(&["user", "disable", "--email", "alice@example.com"], None)
         .json();
     assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 401);
+    assert_eq!(
+        introspect(&app, &c, &s(&body, "refresh_token")).await,
+        json!({"active": false})
+    );
     assert_eq!(
         app.refresh(&c, &s(&body, "refresh_token"), None).await.0,
         400

@@ -4,7 +4,7 @@
 use super::{FamilyStart, Issuer, revoke_failed};
 use crate::auth::secrets::{self, stamp_digest};
 use crate::oauth::error::OAuthError;
-use crate::store::{self, RefreshToken, User};
+use crate::store::{self, RefreshToken};
 
 impl Issuer {
     /// Stores the first refresh token of a new family; returns the token the client keeps and
@@ -69,24 +69,18 @@ impl Issuer {
             .await?)
     }
 
-    /// A presented refresh token's row and its user, in one read (`Store::read`).
-    pub async fn find_refresh_token_with_user(
+    /// A presented refresh token's standing and its user's, in one read (`Store::read`).
+    pub async fn refresh_token_standing(
         &self,
         presented: &str,
-    ) -> Result<Option<(RefreshToken, Option<User>)>, OAuthError> {
+    ) -> Result<Option<store::RefreshTokenStanding>, OAuthError> {
         if presented.len() > 512 {
             return Ok(None);
         }
         let hash = secrets::hash_secret(presented);
         Ok(self
             .store
-            .read(move |c| {
-                let Some(row) = store::find_refresh_token(c, &hash)? else {
-                    return Ok(None);
-                };
-                let user = store::find_user_by_id(c, &row.user_id)?;
-                Ok(Some((row, user)))
-            })
+            .read(move |c| store::refresh_token_standing(c, &hash))
             .await?)
     }
 
