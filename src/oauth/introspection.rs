@@ -24,6 +24,7 @@ pub enum Answer {
     Members(Value),
 }
 
+/// The members of an active refresh token's answer (no `token_type`: it is not a bearer token).
 #[derive(Debug, Serialize)]
 pub struct RefreshAnswer {
     active: bool,
