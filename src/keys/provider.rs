@@ -67,9 +67,13 @@ struct Rs256Signer(Arc<RsaKeyPair>);
 impl Signer<Vec<u8>> for Rs256Signer {
     fn try_sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
         let mut out = vec![0; self.0.public_modulus_len()];
+        let started = crate::metrics::enabled().then(std::time::Instant::now);
         self.0
             .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), msg, &mut out)
             .map_err(signature::Error::from_source)?;
+        if let Some(started) = started {
+            crate::metrics::signature(started.elapsed());
+        }
         Ok(out)
     }
 }

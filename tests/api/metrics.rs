@@ -60,6 +60,9 @@ async fn a_second_listener_serves_prometheus_text_without_identifiers() {
         "route=\"/api/v1/me/api-keys/{id}\"",
         "irongate_http_request_duration_seconds_bucket{",
         "irongate_tokens_issued_total{grant=\"client_credentials\"}",
+        // Every RS256 signature is timed (the client_credentials token above made one).
+        "irongate_token_signing_seconds_count",
+        "irongate_token_signing_seconds_sum",
         "irongate_sign_ins_total{method=\"password_grant\",result=\"failure\"}",
         "irongate_database_up 1",
         "irongate_database_pool_connections",
