@@ -37,7 +37,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 signing() {
   curl -s "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
-    awk '/^irongate_token_signing_seconds_count/ {c=$2} /^irongate_token_signing_seconds_sum/ {s=$2} END {print c+0, s+0}'
+    awk '/^irongate_token_signing_seconds_count/ {c=$2} /^irongate_token_signing_seconds_sum/ {s=$2} END {printf "%d %.9f\n", c, s}'
 }
 # load: prints "req/s CPU-µs-per-request mean-signature-µs" of the running server (the last is
 # 0 for the probe, which has no metrics)
@@ -58,7 +58,9 @@ load() {
 
 # The last two columns need no other measurement: irongate times its own signatures
 # (irongate_token_signing_seconds), so "irongate req/s × its mean signature time" is its share
-# of the signing ceiling in the very seconds of the load, whatever the core's speed did.
+# of the signing ceiling in the very seconds of the load, whatever the core's speed did (a
+# lower bound: the timing is wall-clock, and a signature preempted by another thread counts
+# the wait).
 printf '| round | openssl sign/s | probe req/s | irongate req/s | irongate / openssl | irongate / probe | probe / openssl | CPU µs/req probe, irongate | irongate mean signature µs | irongate / its own signing ceiling |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for round in $(seq "$ROUNDS"); do

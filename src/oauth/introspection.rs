@@ -17,11 +17,24 @@ use serde_json::{Value, json};
 #[serde(untagged)]
 pub enum Answer {
     /// `{"active": false}`.
-    Inactive { active: bool },
+    Inactive(Inactive),
     /// An active refresh token: fixed members, written without building a JSON tree first.
     Refresh(RefreshAnswer),
     /// An active access token or API key, with the authorization claims it carries.
     Members(Value),
+}
+
+/// Whatever is not active: exactly `{"active": false}` (RFC 7662 §2.2).
+#[derive(Debug)]
+pub struct Inactive;
+
+impl Serialize for Inactive {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("active", &false)?;
+        map.end()
+    }
 }
 
 /// The members of an active refresh token's answer (no `token_type`: it is not a bearer token).
@@ -186,5 +199,5 @@ fn add_authorization(
 }
 
 fn inactive() -> Answer {
-    Answer::Inactive { active: false }
+    Answer::Inactive(Inactive)
 }

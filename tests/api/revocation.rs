@@ -365,7 +365,7 @@ async fn cli_logout_all_and_disable_end_every_token() {
         )
         .json();
     assert_eq!(app.userinfo_status(&s(&body, "access_token")).await, 401);
-    // The refresh token itself is unchanged; its user's new stamp makes it inactive.
+    // Logging out everywhere revokes the user's refresh tokens (and changes the stamp).
     assert_eq!(
         introspect(&app, &c, &s(&body, "refresh_token")).await,
         json!({"active": false})
@@ -408,4 +408,40 @@ async fn cli_logout_all_and_disable_end_every_token() {
         (status, err["error"].as_str()),
         (400, Some("invalid_grant"))
     );
+}
+
+/// SEC-35: a refresh token whose row is untouched still introspects inactive once its user's
+/// security stamp changes or the user is disabled (the join on the user, checked without the
+/// revocation that logout-all and disable also write).
+#[tokio::test]
+async fn refresh_tokens_introspect_inactive_when_only_their_user_changed_sec_35() {
+    let app = spawn_app().await;
+    let (c, alice) = app.password_client_with_alice();
+    let change = |active: bool, stamp: &'static str| {
+        let alice = alice.clone();
+        app.state
+            .store
+            .run(move |conn| irongate::store::set_user_active(conn, &alice, active, stamp))
+    };
+
+    let body = app.password_login(&c, "openid").await;
+    let refresh = s(&body, "refresh_token");
+    assert_eq!(introspect(&app, &c, &refresh).await["active"], true);
+    change(true, "a-new-stamp").await.unwrap();
+    assert_eq!(
+        introspect(&app, &c, &refresh).await,
+        json!({"active": false})
+    );
+
+    let body = app.password_login(&c, "openid").await;
+    let refresh = s(&body, "refresh_token");
+    assert_eq!(introspect(&app, &c, &refresh).await["active"], true);
+    // Disabled, with the stamp the token was issued under.
+    change(false, "a-new-stamp").await.unwrap();
+    assert_eq!(
+        introspect(&app, &c, &refresh).await,
+        json!({"active": false})
+    );
+    change(true, "a-new-stamp").await.unwrap();
+    assert_eq!(introspect(&app, &c, &refresh).await["active"], true);
 }
