@@ -34,7 +34,7 @@ start() {
 stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=; }
 ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 # signing: "count sum" of irongate's irongate_token_signing_seconds (0 0 for the probe)
-METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+METRICS_PORT=$(free_port)
 signing() {
   curl -s "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
     awk '/^irongate_token_signing_seconds_count/ {c=$2} /^irongate_token_signing_seconds_sum/ {s=$2} END {printf "%d %.9f\n", c, s}'

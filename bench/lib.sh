@@ -14,11 +14,14 @@ bench_setup() {
   SERVER=
   trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
   cd "$WORK"
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=$(free_port)
   export IRONGATE_ISSUER=http://127.0.0.1:$PORT IRONGATE_BIND=127.0.0.1:$PORT
   export IRONGATE_DATABASE_URL=${IRONGATE_DATABASE_URL:-sqlite://$WORK/irongate.db}
   BASE=$IRONGATE_ISSUER
 }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # field NAME: the member NAME of the JSON object on standard input.
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }

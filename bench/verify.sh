@@ -36,7 +36,7 @@ CRATE=$($PIN0 "$EXAMPLES/verify_bench" --issuer "$BASE" --audience "$BASE" --tok
 RAW=$($PIN0 openssl speed -seconds "$SECONDS_EACH" rsa2048 2>/dev/null \
   | awk '/^rsa 2048 bits/ {print $NF}')
 
-POSTS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+POSTS_PORT=$(free_port)
 $PIN0 "$EXAMPLES/posts" --issuer "$BASE" --audience "$BASE" --bind "127.0.0.1:$POSTS_PORT" >/dev/null 2>&1 &
 POSTS=$!
 trap 'kill $SERVER $POSTS 2>/dev/null || true; rm -rf "$WORK"' EXIT
