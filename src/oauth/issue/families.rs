@@ -59,10 +59,9 @@ impl Issuer {
         &self,
         presented: &str,
     ) -> Result<Option<RefreshToken>, OAuthError> {
-        if presented.len() > 512 {
+        let Some(hash) = lookup_hash(presented) else {
             return Ok(None);
-        }
-        let hash = secrets::hash_secret(presented);
+        };
         Ok(self
             .store
             .run(move |c| store::find_refresh_token(c, &hash))
@@ -74,10 +73,9 @@ impl Issuer {
         &self,
         presented: &str,
     ) -> Result<Option<store::RefreshTokenStanding>, OAuthError> {
-        if presented.len() > 512 {
+        let Some(hash) = lookup_hash(presented) else {
             return Ok(None);
-        }
-        let hash = secrets::hash_secret(presented);
+        };
         Ok(self
             .store
             .read(move |c| store::refresh_token_standing(c, &hash))
@@ -94,4 +92,10 @@ impl Issuer {
             .await?;
         self.revocations.publish(&jtis).await.map_err(revoke_failed)
     }
+}
+
+/// The stored hash a presented refresh token is looked up by; None for absurdly long input,
+/// which names no token and is not hashed.
+fn lookup_hash(presented: &str) -> Option<String> {
+    (presented.len() <= 512).then(|| secrets::hash_secret(presented))
 }
