@@ -7,6 +7,7 @@ use crate::error::{AppError, no_store};
 use crate::oauth::discovery::paths;
 use crate::oauth::grants::TokenRequest;
 use crate::state::AppState;
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
@@ -25,5 +26,7 @@ async fn post_token(
         form: &form,
     };
     let body = state.tokens.token(&request).await?;
-    Ok(no_store(HttpResponse::Ok()).json(body))
+    Ok(no_store(HttpResponse::Ok())
+        .content_type(ContentType::json())
+        .body(body.to_json()))
 }
