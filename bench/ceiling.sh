@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How close the client_credentials grant comes to the physical limit, measured side by side on
+# How close the token endpoint comes to the physical limit, measured side by side on
 # one pinned core (server on CPU 1, wrk on CPU 0, as in ../shared/perf):
 #   - `openssl speed rsa2048` signatures per second (the harness's "ceiling");
 #   - examples/sign_ceiling.rs: the least an HTTP server can do per token (one RS256 signature
@@ -8,7 +8,7 @@
 #     gives the share of the signing ceiling reached in the same seconds as the load);
 #   - irongate's refresh grant with rotation (two signatures per request: access and ID token),
 #     read the same way, on the same server right after.
-# ROUNDS times each, interleaved, so that the machine's drift touches all three alike.
+# ROUNDS times each, interleaved, so that the machine's drift touches them all alike.
 #   ROUNDS=3 DURATION=10 bench/ceiling.sh
 # Builds the release binaries (or takes $IRONGATE_BIN and $CEILING_BIN). Nothing here is a test.
 set -euo pipefail
@@ -46,13 +46,20 @@ signing() {
   curl -s "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
     awk '/^irongate_token_signing_seconds_count/ {c=$2} /^irongate_token_signing_seconds_sum/ {s=$2} END {printf "%d %.9f\n", c, s}'
 }
-# refresh_tokens: one fresh refresh token per connection (32), from password sign-ins
+# refresh_tokens: one fresh refresh token per connection (32), from password sign-ins; exits
+# when any sign-in failed (inside $(...) set -e does not stop the loop, so they are counted)
 refresh_tokens() {
-  for _ in $(seq 32); do
+  local tokens
+  tokens=$(for _ in $(seq 32); do
     curl -fs -u "$APP_CREDENTIALS" -d grant_type=password -d username=bench@example.com \
       --data-urlencode 'password=bench password 1' -d 'scope=openid email profile' \
       "http://127.0.0.1:$PORT/token" | field refresh_token
-  done | tr '\n' ' '
+  done)
+  if [ "$(wc -w <<<"$tokens")" -ne 32 ]; then
+    echo "bench: a password sign-in failed; no refresh token for every connection" >&2
+    exit 1
+  fi
+  tr '\n' ' ' <<<"$tokens"
 }
 # load [refresh]: prints "req/s CPU-µs-per-request mean-signature-µs" of the running server
 # under client_credentials, or under refresh with rotation (the last figure is 0 for the probe,
